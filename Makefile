@@ -1,0 +1,29 @@
+# The two commands the README opens with: `make demo` and `make test`.
+.PHONY: setup demo test lint typecheck importlint pytest bench
+
+VENV := .venv/bin
+export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/nvr
+
+setup:
+	@scripts/setup
+
+demo: setup
+	$(VENV)/nvr demo
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+typecheck:
+	$(VENV)/mypy app workers geo alerts
+
+importlint:
+	$(VENV)/lint-imports
+
+pytest:
+	$(VENV)/pytest -q
+
+test: setup lint typecheck importlint pytest
+
+bench: setup
+	$(VENV)/python -m benchmarks.run

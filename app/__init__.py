@@ -1,0 +1,1 @@
+"""nvr: the National Volunteer Reserve service."""

@@ -1,0 +1,41 @@
+"""The FastAPI application."""
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from app.db import get_engine
+from app.errors import install_error_handlers
+from app.incident.routes import router as incident_router
+from app.logs import configure_logging
+from app.volunteer.routes import router as volunteer_router
+from app.webhook.routes import router as webhook_router
+
+
+def create_app() -> FastAPI:
+    """Build the API: routes, problem+json error handling, health and metrics."""
+    configure_logging()
+    app = FastAPI(
+        title="nvr: National Volunteer Reserve",
+        version="0.1.0",
+        description="Find nearby volunteers with verified skills, call them up by SMS, fill each need.",
+    )
+    install_error_handlers(app)
+    app.include_router(volunteer_router)
+    app.include_router(incident_router)
+    app.include_router(webhook_router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with get_engine().connect() as conn:
+            conn.execute(text("select 1"))
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Prometheus metrics."""
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,1 @@
+"""Bearer tokens tied to a role."""

@@ -1,0 +1,31 @@
+"""API token table: only the SHA-256 of each token is stored."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, Enum, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class Role(enum.StrEnum):
+    """What a token may do."""
+
+    admin = "admin"
+    coordinator = "coordinator"
+    lrf_viewer = "lrf_viewer"
+
+
+class ApiToken(Base):
+    """A named bearer token; the secret itself is never stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(Enum(Role, name="role"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    area_code: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,55 @@
+"""Call-up table."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class CalloutStatus(enum.StrEnum):
+    """Where a call-up stands.
+
+    called: asked, no answer yet. accepted: said YES while the need was open. declined: said NO.
+    stood_down: told they are not needed (need filled, count lowered, incident closed).
+    cancelled: never sent (opted out, or stood down before sending). failed: could not be delivered.
+    """
+
+    called = "called"
+    accepted = "accepted"
+    declined = "declined"
+    stood_down = "stood_down"
+    cancelled = "cancelled"
+    failed = "failed"
+
+
+OPEN_STATUSES = (CalloutStatus.called,)
+
+
+class Callout(Base):
+    """One volunteer asked for one need; a volunteer is called at most once per incident."""
+
+    __tablename__ = "callouts"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "volunteer_id", name="uq_callouts_incident_volunteer"),
+        Index("ix_callouts_volunteer_status", "volunteer_id", "status"),
+        Index("ix_callouts_need_status", "need_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    wave: Mapped[int] = mapped_column(Integer)
+    distance_km: Mapped[float] = mapped_column(Float)
+    status: Mapped[CalloutStatus] = mapped_column(
+        Enum(CalloutStatus, name="callout_status"), default=CalloutStatus.called
+    )
+    reason: Mapped[str | None] = mapped_column(String(200))
+    called_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

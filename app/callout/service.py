@@ -1,0 +1,482 @@
+"""The mobilisation engine: waves that fill each need, answers, stand-downs and closing.
+
+Every function that changes an incident's call-ups first locks the incident row, so waves, answers and
+timers for one incident never interleave (no double-calling, no over-filling). Services flush; the
+request or job that called them commits, and queued SMS are enqueued after that commit.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from alerts import text
+from app.audit.service import record
+from app.callout.models import Callout, CalloutStatus
+from app.callout.selection import find_candidates
+from app.errors import NotFound
+from app.incident.models import Incident, IncidentStatus, Need
+from app.message.models import Message, MessageKind, MessageStatus
+from app.message.service import cancel_unsent, queue_sms
+from app.queue import DEFAULT, enqueue_after_commit
+from app.volunteer.models import Volunteer
+
+UK = ZoneInfo("Europe/London")
+WAVE_JOB = "workers.jobs.run_wave"
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class WavePolicy:
+    """How far a need's search may widen, from settings."""
+
+    radius_step_km: float
+    max_radius_km: float
+
+
+def lock_incident(session: Session, incident_id: int) -> Incident:
+    """The incident row, locked for the rest of the transaction."""
+    incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update())
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist")
+    return incident
+
+
+def needs_of(session: Session, incident_id: int) -> list[Need]:
+    """An incident's needs in a stable order."""
+    return list(session.scalars(select(Need).where(Need.incident_id == incident_id).order_by(Need.id)))
+
+
+def status_counts(session: Session, need_id: int) -> dict[CalloutStatus, int]:
+    """How many call-ups of a need are in each status."""
+    rows = session.execute(
+        select(Callout.status, func.count()).where(Callout.need_id == need_id).group_by(Callout.status)
+    ).all()
+    counts = dict.fromkeys(CalloutStatus, 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def _when(incident: Incident) -> str | None:
+    """The start time for messages, when it is not right now."""
+    local = incident.starts_at.astimezone(UK)
+    if incident.starts_at <= datetime.now(UTC) + timedelta(minutes=5):
+        return None
+    return local.strftime("%H:%M") if local.date() == datetime.now(UK).date() else local.strftime("%a %H:%M")
+
+
+def _skill_name(session: Session, code: str) -> str:
+    from app.skill.models import Skill
+
+    skill = session.get(Skill, code)
+    return skill.name.lower() if skill else code.replace("_", " ")
+
+
+def top_up(session: Session, *, incident: Incident, need: Need, policy: WavePolicy, now: datetime) -> int:
+    """Call enough new people that answers still awaited cover the gap times the over-ask factor.
+
+    Call-ups older than the wave timeout no longer count as awaited, so each timer wave calls more.
+    When the pool within the search radius runs dry the radius widens step by step up to the maximum;
+    past that the need is marked exhausted and the coordinator sees it.
+    """
+    counts = status_counts(session, need.id)
+    gap = need.count - counts[CalloutStatus.accepted]
+    if gap <= 0 or incident.status is not IncidentStatus.open:
+        return 0
+    fresh_since = now - timedelta(seconds=incident.wave_timeout_s)
+    awaited = session.scalar(
+        select(func.count()).where(
+            Callout.need_id == need.id,
+            Callout.status == CalloutStatus.called,
+            Callout.called_at > fresh_since,
+        )
+    )
+    want = math.ceil(gap * incident.overask) - (awaited or 0)
+    if want <= 0:
+        return 0
+    max_radius = min(policy.max_radius_km, incident.max_radius_km)
+    while True:
+        found = find_candidates(
+            session,
+            incident_id=incident.id,
+            skill=need.skill_code,
+            radius_km=need.search_radius_km,
+            starts_at=incident.starts_at,
+            limit=want,
+        )
+        if len(found) >= want or need.search_radius_km >= max_radius:
+            break
+        widened = min(max_radius, need.search_radius_km + policy.radius_step_km)
+        record(
+            session,
+            actor=SYSTEM,
+            action="need.radius_widened",
+            entity_type="incident",
+            entity_id=incident.id,
+            detail={"skill": need.skill_code, "from_km": need.search_radius_km, "to_km": widened},
+        )
+        need.search_radius_km = widened
+    if len(found) < want and need.exhausted_at is None:
+        need.exhausted_at = now
+        record(
+            session,
+            actor=SYSTEM,
+            action="need.pool_exhausted",
+            entity_type="incident",
+            entity_id=incident.id,
+            detail={
+                "skill": need.skill_code,
+                "radius_km": need.search_radius_km,
+                "short_by": want - len(found),
+            },
+        )
+    if not found:
+        return 0
+    need.waves += 1
+    _call(session, incident=incident, need=need, candidates=found, now=now)
+    return len(found)
+
+
+def _call(session: Session, *, incident: Incident, need: Need, candidates: Sequence, now: datetime) -> None:
+    ids = [c.volunteer_id for c in candidates]
+    phones = {
+        vid: phone
+        for vid, phone in session.execute(select(Volunteer.id, Volunteer.phone).where(Volunteer.id.in_(ids)))
+        if phone is not None
+    }
+    session.execute(update(Volunteer).where(Volunteer.id.in_(ids)).values(last_called_at=now))
+    body = text.callup_text(
+        kind=incident.kind.value,
+        place=incident.place,
+        skill=_skill_name(session, need.skill_code),
+        ref=incident.id,
+        rendezvous=incident.rendezvous_text,
+        when=_when(incident),
+        exercise=incident.exercise,
+    )
+    for candidate in candidates:
+        callout = Callout(
+            incident_id=incident.id,
+            need_id=need.id,
+            volunteer_id=candidate.volunteer_id,
+            wave=need.waves,
+            distance_km=round(candidate.distance_km, 3),
+            status=CalloutStatus.called,
+            called_at=now,
+        )
+        session.add(callout)
+        session.flush()
+        queue_sms(
+            session,
+            volunteer_id=candidate.volunteer_id,
+            to=phones[candidate.volunteer_id],
+            kind=MessageKind.callup,
+            body=body,
+            callout_id=callout.id,
+            incident_id=incident.id,
+        )
+    record(
+        session,
+        actor=SYSTEM,
+        action="wave.called",
+        entity_type="incident",
+        entity_id=incident.id,
+        detail={"skill": need.skill_code, "wave": need.waves, "volunteers": ids},
+    )
+
+
+def schedule_wave(session: Session, *, incident: Incident, now: datetime) -> None:
+    """Set the next wave time in the database and ask the RQ scheduler to run it then."""
+    due = now + timedelta(seconds=incident.wave_timeout_s)
+    incident.next_wave_at = due
+    enqueue_after_commit(
+        session,
+        WAVE_JOB,
+        incident.id,
+        queue=DEFAULT,
+        job_id=f"wave-{incident.id}-{int(due.timestamp() * 1000)}",
+        delay_s=incident.wave_timeout_s,
+    )
+
+
+def run_wave(session: Session, *, incident_id: int, policy: WavePolicy, force: bool = False) -> int:
+    """Top up every unfilled need of an open incident and schedule the next wave; returns people called.
+
+    Timer jobs may fire twice or late: without `force`, a wave only runs once its time has come.
+    """
+    incident = lock_incident(session, incident_id)
+    now = datetime.now(UTC)
+    if incident.status is not IncidentStatus.open:
+        return 0
+    if not force and incident.next_wave_at is not None and incident.next_wave_at > now:
+        return 0
+    called = sum(
+        top_up(session, incident=incident, need=need, policy=policy, now=now)
+        for need in needs_of(session, incident_id)
+    )
+    unfilled = [n for n in needs_of(session, incident_id) if n.filled_at is None]
+    if unfilled:
+        schedule_wave(session, incident=incident, now=now)
+    else:
+        incident.next_wave_at = None
+    return called
+
+
+def _reply(
+    session: Session, volunteer: Volunteer, kind: MessageKind, body: str, callout: Callout | None
+) -> None:
+    if volunteer.phone is None:
+        return
+    queue_sms(
+        session,
+        volunteer_id=volunteer.id,
+        to=volunteer.phone,
+        kind=kind,
+        body=body,
+        callout_id=callout.id if callout else None,
+        incident_id=callout.incident_id if callout else None,
+    )
+
+
+def _callup_was_sent(session: Session, callout_id: int) -> bool:
+    """Whether the volunteer may have seen the call-up (so a stand-down must be texted)."""
+    unsent = (MessageStatus.pending, MessageStatus.cancelled, MessageStatus.failed)
+    status = session.scalar(
+        select(Message.status).where(Message.callout_id == callout_id, Message.kind == MessageKind.callup)
+    )
+    return status is not None and status not in unsent
+
+
+def stand_down(
+    session: Session, *, incident: Incident, callouts: Sequence[Callout], reason: str, confirmed: bool
+) -> int:
+    """Release call-ups: cancel unsent call-up texts, and text a stand-down to everyone who got one."""
+    if not callouts:
+        return 0
+    now = datetime.now(UTC)
+    cancel_unsent(session, callout_ids=[c.id for c in callouts])
+    volunteers = {
+        v.id: v
+        for v in session.scalars(
+            select(Volunteer).where(Volunteer.id.in_([c.volunteer_id for c in callouts]))
+        )
+    }
+    texted = 0
+    for callout in callouts:
+        was_sent = _callup_was_sent(session, callout.id)
+        callout.status = CalloutStatus.stood_down if was_sent else CalloutStatus.cancelled
+        callout.reason = reason
+        callout.answered_at = callout.answered_at or now
+        if was_sent:
+            body = text.standdown_text(ref=incident.id, confirmed=confirmed, exercise=incident.exercise)
+            _reply(session, volunteers[callout.volunteer_id], MessageKind.standdown, body, callout)
+            texted += 1
+    session.flush()
+    record(
+        session,
+        actor=SYSTEM,
+        action="callouts.stood_down",
+        entity_type="incident",
+        entity_id=incident.id,
+        detail={"reason": reason, "callouts": [c.id for c in callouts], "texted": texted},
+    )
+    return texted
+
+
+def _settle_need(session: Session, *, incident: Incident, need: Need, policy: WavePolicy) -> None:
+    """After any change: stand down the surplus of a filled need, or call more for an unfilled one."""
+    now = datetime.now(UTC)
+    accepted = status_counts(session, need.id)[CalloutStatus.accepted]
+    if accepted >= need.count:
+        if need.filled_at is None:
+            need.filled_at = now
+            record(
+                session,
+                actor=SYSTEM,
+                action="need.filled",
+                entity_type="incident",
+                entity_id=incident.id,
+                detail={"skill": need.skill_code, "count": need.count},
+            )
+        waiting = list(
+            session.scalars(
+                select(Callout).where(Callout.need_id == need.id, Callout.status == CalloutStatus.called)
+            )
+        )
+        stand_down(session, incident=incident, callouts=waiting, reason="need filled", confirmed=False)
+    else:
+        need.filled_at = None
+        top_up(session, incident=incident, need=need, policy=policy, now=now)
+
+
+def accept(session: Session, *, callout: Callout, volunteer: Volunteer, policy: WavePolicy) -> bool:
+    """A YES: confirmed while the need is open, thanked and not counted once it is filled."""
+    incident = lock_incident(session, callout.incident_id)
+    session.refresh(callout)
+    need = session.get_one(Need, callout.need_id)
+    now = datetime.now(UTC)
+    accepted = status_counts(session, need.id)[CalloutStatus.accepted]
+    if callout.status is CalloutStatus.accepted:
+        body = text.confirmation_text(
+            ref=incident.id,
+            rendezvous=incident.rendezvous_text,
+            when=_when(incident),
+            exercise=incident.exercise,
+        )
+        _reply(session, volunteer, MessageKind.confirmation, body, callout)
+        return True
+    open_need = incident.status is IncidentStatus.open and accepted < need.count
+    if not open_need or callout.status not in (CalloutStatus.called, CalloutStatus.declined):
+        callout.answered_at = callout.answered_at or now
+        record(
+            session,
+            actor=f"volunteer:{volunteer.id}",
+            action="callout.late_yes",
+            entity_type="callout",
+            entity_id=callout.id,
+        )
+        _reply(
+            session,
+            volunteer,
+            MessageKind.not_needed,
+            text.not_needed_text(ref=incident.id, exercise=incident.exercise),
+            callout,
+        )
+        return False
+    callout.status = CalloutStatus.accepted
+    callout.answered_at = now
+    session.flush()
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="callout.accepted",
+        entity_type="callout",
+        entity_id=callout.id,
+    )
+    body = text.confirmation_text(
+        ref=incident.id, rendezvous=incident.rendezvous_text, when=_when(incident), exercise=incident.exercise
+    )
+    _reply(session, volunteer, MessageKind.confirmation, body, callout)
+    _settle_need(session, incident=incident, need=need, policy=policy)
+    return True
+
+
+def decline(session: Session, *, callout: Callout, volunteer: Volunteer, policy: WavePolicy) -> None:
+    """A NO: noted, acknowledged, and the next candidate is called at once rather than at the next wave."""
+    incident = lock_incident(session, callout.incident_id)
+    session.refresh(callout)
+    need = session.get_one(Need, callout.need_id)
+    was_accepted = callout.status is CalloutStatus.accepted
+    if callout.status in (CalloutStatus.called, CalloutStatus.accepted):
+        callout.status = CalloutStatus.declined
+        callout.answered_at = datetime.now(UTC)
+        session.flush()
+        record(
+            session,
+            actor=f"volunteer:{volunteer.id}",
+            action="callout.withdrawn" if was_accepted else "callout.declined",
+            entity_type="callout",
+            entity_id=callout.id,
+        )
+    _reply(
+        session,
+        volunteer,
+        MessageKind.declined_ack,
+        text.declined_text(ref=incident.id, exercise=incident.exercise),
+        callout,
+    )
+    if incident.status is IncidentStatus.open:
+        _settle_need(session, incident=incident, need=need, policy=policy)
+
+
+def replace_failed(session: Session, *, callout_id: int, reason: str, policy: WavePolicy) -> None:
+    """A call-up that could not be delivered counts as failed, and someone else is called instead."""
+    callout = session.get(Callout, callout_id)
+    if callout is None:
+        return
+    incident = lock_incident(session, callout.incident_id)
+    session.refresh(callout)
+    if callout.status is not CalloutStatus.called:
+        return
+    callout.status = CalloutStatus.failed
+    callout.reason = reason[:200]
+    session.flush()
+    record(
+        session,
+        actor=SYSTEM,
+        action="callout.failed",
+        entity_type="callout",
+        entity_id=callout.id,
+        detail={"reason": reason},
+    )
+    if incident.status is IncidentStatus.open:
+        need = session.get_one(Need, callout.need_id)
+        _settle_need(session, incident=incident, need=need, policy=policy)
+
+
+def withdraw_volunteer(session: Session, *, volunteer_id: int, reason: str, policy: WavePolicy) -> None:
+    """An opted-out volunteer's open call-ups are cancelled and replaced; unsent texts never go."""
+    cancel_unsent(session, volunteer_id=volunteer_id)
+    open_callouts = list(
+        session.scalars(
+            select(Callout).where(
+                Callout.volunteer_id == volunteer_id,
+                Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
+            )
+        )
+    )
+    for callout in open_callouts:
+        incident = lock_incident(session, callout.incident_id)
+        callout.status = CalloutStatus.cancelled
+        callout.reason = reason
+        session.flush()
+        if incident.status is IncidentStatus.open:
+            need = session.get_one(Need, callout.need_id)
+            _settle_need(session, incident=incident, need=need, policy=policy)
+
+
+def change_count(session: Session, *, incident: Incident, need: Need, count: int, policy: WavePolicy) -> None:
+    """Raising a count calls more people; lowering it stands down the surplus (newest acceptances first)."""
+    need.count = count
+    accepted = list(
+        session.scalars(
+            select(Callout)
+            .where(Callout.need_id == need.id, Callout.status == CalloutStatus.accepted)
+            .order_by(Callout.answered_at.desc(), Callout.id.desc())
+        )
+    )
+    surplus = accepted[: max(0, len(accepted) - count)]
+    stand_down(session, incident=incident, callouts=surplus, reason="count lowered", confirmed=True)
+    _settle_need(session, incident=incident, need=need, policy=policy)
+
+
+def close_incident(session: Session, *, incident_id: int, actor: str) -> int:
+    """Close an incident and stand everyone down, confirmed people included; returns stand-downs texted."""
+    incident = lock_incident(session, incident_id)
+    if incident.status is IncidentStatus.closed:
+        return 0
+    incident.status = IncidentStatus.closed
+    incident.closed_at = datetime.now(UTC)
+    incident.next_wave_at = None
+    open_callouts = list(
+        session.scalars(
+            select(Callout).where(
+                Callout.incident_id == incident_id,
+                Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
+            )
+        )
+    )
+    accepted = [c for c in open_callouts if c.status is CalloutStatus.accepted]
+    waiting = [c for c in open_callouts if c.status is CalloutStatus.called]
+    texted = stand_down(
+        session, incident=incident, callouts=accepted, reason="incident closed", confirmed=True
+    )
+    texted += stand_down(
+        session, incident=incident, callouts=waiting, reason="incident closed", confirmed=False
+    )
+    record(session, actor=actor, action="incident.closed", entity_type="incident", entity_id=incident_id)
+    return texted

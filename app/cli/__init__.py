@@ -1,0 +1,1 @@
+"""The `nvr` operator command line."""

@@ -1,0 +1,118 @@
+"""Domain errors (no HTTP status here) and the one table that maps them to problem+json responses."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import GeometryError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A failure the caller can understand and act on."""
+
+    title = "Request cannot be processed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(DomainError):
+    """Input is well-formed JSON but wrong for the domain."""
+
+    title = "Invalid input"
+
+
+class NotFound(DomainError):
+    """The record does not exist or the caller may not know it exists."""
+
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The request clashes with existing state (e.g. a duplicate phone)."""
+
+    title = "Conflict"
+
+
+class Forbidden(DomainError):
+    """The caller's role may not do this."""
+
+    title = "Forbidden"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials."""
+
+    title = "Unauthorized"
+
+
+STATUS_BY_ERROR: dict[type[Exception], int] = {
+    InvalidInput: 422,
+    GeometryError: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Unauthorized: 401,
+}
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem+json response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _status_for(exc: Exception) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def _format_location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every expected failure to problem+json; database outages become 503, never a trace."""
+
+    @app.exception_handler(DomainError)
+    def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(_status_for(exc), exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(GeometryError)
+    def _geometry(request: Request, exc: GeometryError) -> JSONResponse:
+        return problem(422, "Invalid geometry", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _format_location(e.get("loc", ())), "message": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "Invalid input", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        return problem(503, "Service unavailable", "The database is unavailable; try again shortly.")
+
+    @app.exception_handler(DBAPIError)
+    def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return problem(503, "Service unavailable", "The database connection was lost; try again.")
+        raise exc

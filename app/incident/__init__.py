@@ -1,0 +1,1 @@
+"""Incidents: an area, needs per skill, and the waves that fill them."""

@@ -1,0 +1,100 @@
+"""Incident and need tables."""
+
+import enum
+from datetime import datetime
+
+from geoalchemy2 import Geography, WKBElement
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, TimestampMixin
+
+
+class IncidentKind(enum.StrEnum):
+    """What kind of emergency."""
+
+    flood = "flood"
+    storm = "storm"
+    wildfire = "wildfire"
+    heatwave = "heatwave"
+    search = "search"
+    pollution = "pollution"
+    other = "other"
+
+
+class IncidentStatus(enum.StrEnum):
+    """Open incidents call people; closed ones have stood everyone down."""
+
+    open = "open"
+    closed = "closed"
+
+
+class Incident(TimestampMixin, Base):
+    """A declared emergency with an area on the map."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_area", "area", postgresql_using="gist"),
+        CheckConstraint("radius_km >= 0", name="radius_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[IncidentKind] = mapped_column(Enum(IncidentKind, name="incident_kind"))
+    area: Mapped[WKBElement] = mapped_column(Geography("GEOMETRY", srid=4326, spatial_index=False))
+    radius_km: Mapped[float] = mapped_column(Float)
+    place: Mapped[str] = mapped_column(String(120))
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
+    rendezvous_point: Mapped[WKBElement | None] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=False)
+    )
+    rendezvous_text: Mapped[str | None] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[IncidentStatus] = mapped_column(
+        Enum(IncidentStatus, name="incident_status"), default=IncidentStatus.open, index=True
+    )
+    overask: Mapped[float] = mapped_column(Float)
+    wave_timeout_s: Mapped[int] = mapped_column(Integer)
+    max_radius_km: Mapped[float] = mapped_column(Float)
+    next_wave_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    needs: Mapped[list["Need"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", lazy="raise", order_by="Need.id"
+    )
+
+
+class Need(Base):
+    """How many people with one skill an incident needs, and how far we have searched for them."""
+
+    __tablename__ = "needs"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "skill_code", name="uq_needs_incident_skill"),
+        CheckConstraint("count >= 1", name="count_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    skill_code: Mapped[str] = mapped_column(ForeignKey("skills.code"))
+    count: Mapped[int] = mapped_column(Integer)
+    search_radius_km: Mapped[float] = mapped_column(Float)
+    waves: Mapped[int] = mapped_column(Integer, default=0)
+    filled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    exhausted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    incident: Mapped[Incident] = relationship(back_populates="needs", lazy="raise")

@@ -1,0 +1,70 @@
+"""HTTP routes for incidents."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.auth.service import actor_of
+from app.callout.service import close_incident
+from app.deps import CoordinatorToken, SessionDep, SettingsDep
+from app.incident import service
+from app.incident.models import IncidentStatus
+from app.incident.schemas import CalloutRead, IncidentCreate, IncidentPage, IncidentRead, IncidentUpdate
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def declare(
+    data: IncidentCreate, session: SessionDep, token: CoordinatorToken, settings: SettingsDep
+) -> IncidentRead:
+    """Declare an incident; the first wave of call-ups starts at once."""
+    incident = service.declare_incident(session, data=data, actor=actor_of(token), settings=settings)
+    return service.to_read(session, incident)
+
+
+@router.get("")
+def list_incidents(
+    session: SessionDep,
+    token: CoordinatorToken,
+    status_: Annotated[IncidentStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IncidentPage:
+    """Incidents, newest first."""
+    items, total = service.list_incidents(session, status=status_, limit=limit, offset=offset)
+    return IncidentPage(items=[service.to_read(session, i) for i in items], total=total)
+
+
+@router.get("/{incident_id}")
+def get_incident(incident_id: int, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
+    """An incident and, for each need, how many were called, accepted, declined and are pending."""
+    return service.to_read(session, service.get_incident(session, incident_id=incident_id))
+
+
+@router.get("/{incident_id}/callouts")
+def list_callouts(incident_id: int, session: SessionDep, token: CoordinatorToken) -> list[CalloutRead]:
+    """Who was called, when, and what happened."""
+    return service.list_callouts(session, incident_id=incident_id)
+
+
+@router.patch("/{incident_id}")
+def update(
+    incident_id: int,
+    data: IncidentUpdate,
+    session: SessionDep,
+    token: CoordinatorToken,
+    settings: SettingsDep,
+) -> IncidentRead:
+    """Change need counts: raising calls more people, lowering stands down the surplus."""
+    incident = service.update_incident(
+        session, incident_id=incident_id, data=data, actor=actor_of(token), settings=settings
+    )
+    return service.to_read(session, incident)
+
+
+@router.post("/{incident_id}/close")
+def close(incident_id: int, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
+    """Close the incident and stand everyone down."""
+    close_incident(session, incident_id=incident_id, actor=actor_of(token))
+    return service.to_read(session, service.get_incident(session, incident_id=incident_id))

@@ -1,0 +1,148 @@
+"""Request and response shapes for incidents."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.incident.models import IncidentKind, IncidentStatus
+from app.volunteer.schemas import GeoPoint
+from geo.geojson import parse_area
+
+MAX_AREA_KM2 = 50_000
+
+
+class NeedIn(BaseModel):
+    """How many people with one skill."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    skill: str = Field(min_length=1, max_length=40)
+    count: int = Field(ge=1, le=5000)
+
+
+class RendezvousIn(BaseModel):
+    """Where accepted volunteers go."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    point: GeoPoint
+    text: str = Field(min_length=1, max_length=120)
+
+
+class IncidentCreate(BaseModel):
+    """A new incident; declaring it starts the first wave at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    kind: IncidentKind
+    area: dict[str, Any]
+    radius_km: float = Field(default=10.0, ge=0, le=200)
+    needs: list[NeedIn] = Field(min_length=1, max_length=20)
+    exercise: bool = False
+    rendezvous: RendezvousIn | None = None
+    starts_at: datetime | None = None
+    notes: str = Field(default="", max_length=4000)
+    place: str | None = Field(default=None, min_length=1, max_length=60)
+    overask: float | None = Field(default=None, ge=1.0, le=20.0)
+    wave_timeout_s: int | None = Field(default=None, ge=1, le=86_400)
+    max_radius_km: float | None = Field(default=None, gt=0, le=300)
+
+    @field_validator("area")
+    @classmethod
+    def check_area(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Refuse invalid, empty, self-intersecting or absurdly large areas with a message saying why."""
+        parse_area(value, max_area_km2=MAX_AREA_KM2)
+        return value
+
+    @field_validator("needs")
+    @classmethod
+    def one_need_per_skill(cls, value: list[NeedIn]) -> list[NeedIn]:
+        """Each skill is one need; two entries for the same skill are a mistake."""
+        skills = [n.skill for n in value]
+        duplicates = sorted({s for s in skills if skills.count(s) > 1})
+        if duplicates:
+            raise ValueError(f"skill listed twice: {', '.join(duplicates)}")
+        return value
+
+
+class NeedUpdate(BaseModel):
+    """A new count for one need."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    skill: str
+    count: int = Field(ge=1, le=5000)
+
+
+class IncidentUpdate(BaseModel):
+    """Changes a coordinator can make to an open incident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    needs: list[NeedUpdate] = Field(default_factory=list, max_length=20)
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class NeedRead(BaseModel):
+    """A need and how far it has got."""
+
+    skill: str
+    count: int
+    called: int
+    accepted: int
+    declined: int
+    pending: int
+    stood_down: int
+    failed: int
+    filled: bool
+    waves: int
+    search_radius_km: float
+    exhausted: bool
+
+
+class IncidentRead(BaseModel):
+    """An incident with the progress of each need."""
+
+    id: int
+    title: str
+    kind: IncidentKind
+    status: IncidentStatus
+    exercise: bool
+    area: dict[str, Any]
+    radius_km: float
+    place: str
+    rendezvous: dict[str, Any] | None
+    starts_at: datetime
+    notes: str
+    overask: float
+    wave_timeout_s: int
+    max_radius_km: float
+    created_at: datetime
+    closed_at: datetime | None
+    needs: list[NeedRead]
+
+
+class IncidentPage(BaseModel):
+    """A page of incidents."""
+
+    items: list[IncidentRead]
+    total: int
+
+
+class CalloutRead(BaseModel):
+    """Who was called for what, when, and what happened."""
+
+    id: int
+    volunteer_id: int
+    name: str
+    phone: str | None
+    skill: str
+    wave: int
+    distance_km: float
+    status: str
+    reason: str | None
+    called_at: datetime
+    answered_at: datetime | None
+    last_message_status: str | None

@@ -1,0 +1,21 @@
+"""Structured logging set up once per process."""
+
+import logging
+
+import structlog
+
+from app.settings import get_settings
+
+
+def configure_logging() -> None:
+    """Key-value logs on stderr at the configured level."""
+    level = logging.getLevelName(get_settings().log_level.upper())
+    logging.basicConfig(level=level, format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+    )

@@ -1,0 +1,204 @@
+"""Sending one message and recording what happened, in short transactions around the provider call.
+
+The provider call happens outside any transaction. A message is marked `sending` (committed) before the
+call and `queued` with its SID after it; a worker killed between the two leaves it `sending`, and the
+reconciler sends it again after a grace period: that window is the only way a duplicate can happen.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.sender import SendError, SendResult, TransientSendError, consent_revoked, number_invalid
+from app.audit.service import record
+from app.callout import service as callouts
+from app.callout.models import Callout, CalloutStatus
+from app.incident.models import Incident, IncidentStatus
+from app.message.models import Message, MessageKind, MessageStatus
+from app.message.service import (
+    RECEIPT_STATUSES,
+    advance_status,
+    apply_receipts,
+    queue_for,
+    send_job_id,
+    store_receipt,
+)
+from app.queue import enqueue_after_commit
+from app.volunteer.models import Volunteer, VolunteerStatus
+from app.volunteer.service import set_status
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 120.0
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What the worker needs to make the provider call, read under lock."""
+
+    message_id: int
+    to: str
+    body: str
+
+
+def backoff_s(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    """Exponential backoff with jitter, bounded, never sooner than the provider asked."""
+    delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.5)
+    return max(delay, retry_after or 0.0)
+
+
+def _still_wanted(session: Session, message: Message) -> str | None:
+    """Why this message must not go now (None when it should)."""
+    volunteer = session.get(Volunteer, message.volunteer_id) if message.volunteer_id else None
+    if volunteer is None or volunteer.phone is None:
+        return "volunteer gone"
+    if volunteer.status is VolunteerStatus.opted_out and message.kind is not MessageKind.opted_in:
+        return "volunteer opted out"
+    if volunteer.phone != message.to_number:
+        return "volunteer's number changed"
+    if message.kind is MessageKind.callup and message.callout_id is not None:
+        callout = session.get(Callout, message.callout_id)
+        incident = session.get(Incident, message.incident_id) if message.incident_id else None
+        if callout is None or callout.status is not CalloutStatus.called:
+            return "call-up no longer open"
+        if incident is None or incident.status is not IncidentStatus.open:
+            return "incident closed"
+    return None
+
+
+def claim(session: Session, *, message_id: int) -> Outgoing | None:
+    """Lock a pending message and mark it sending; None when it is not ours to send (now)."""
+    message = session.scalar(
+        select(Message).where(Message.id == message_id).with_for_update(skip_locked=True)
+    )
+    if message is None or message.status is not MessageStatus.pending:
+        return None
+    now = datetime.now(UTC)
+    if message.next_attempt_at is not None and message.next_attempt_at > now + timedelta(seconds=1):
+        return None
+    reason = _still_wanted(session, message)
+    if reason is not None:
+        message.status = MessageStatus.cancelled
+        message.error_message = reason
+        return None
+    message.status = MessageStatus.sending
+    message.attempts += 1
+    return Outgoing(message.id, message.to_number, message.body)
+
+
+def record_sent(
+    session: Session, *, message_id: int, result: SendResult, policy: callouts.WavePolicy
+) -> None:
+    """Store the provider's SID and apply any receipt that raced ahead of us."""
+    message = session.get_one(Message, message_id, with_for_update=True)
+    message.provider_sid = result.sid
+    message.sent_at = datetime.now(UTC)
+    status = RECEIPT_STATUSES.get(result.status, MessageStatus.queued)
+    advance_status(message, status=status)
+    session.flush()
+    if apply_receipts(session, message=message):
+        _undelivered(session, message=message, policy=policy)
+
+
+def record_failure(
+    session: Session, *, message_id: int, error: SendError, policy: callouts.WavePolicy, rng: random.Random
+) -> float | None:
+    """Schedule a retry for a transient failure (returns the delay), or fail for good and act on why."""
+    message = session.get_one(Message, message_id, with_for_update=True)
+    if message.status is not MessageStatus.sending:
+        return None
+    if isinstance(error, TransientSendError) and message.attempts < MAX_ATTEMPTS:
+        delay = backoff_s(message.attempts, error.retry_after, rng)
+        message.status = MessageStatus.pending
+        message.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+        message.error_code = error.code
+        message.error_message = error.message[:300]
+        enqueue_after_commit(
+            session,
+            "workers.jobs.send_message",
+            message.id,
+            queue=queue_for(message.kind),
+            job_id=send_job_id(message.id, message.attempts),
+            delay_s=delay,
+        )
+        return delay
+    message.status = MessageStatus.failed
+    message.error_code = error.code
+    message.error_message = error.message[:300]
+    session.flush()
+    record(
+        session,
+        actor="system",
+        action="message.failed",
+        entity_type="message",
+        entity_id=message.id,
+        detail={"code": error.code, "error": error.message[:300], "attempts": message.attempts},
+    )
+    _act_on_code(session, message=message, code=error.code, policy=policy)
+    if message.kind is MessageKind.callup and message.callout_id is not None:
+        callouts.replace_failed(
+            session,
+            callout_id=message.callout_id,
+            reason=f"send failed: {error.code or error.message}",
+            policy=policy,
+        )
+    return None
+
+
+def _act_on_code(
+    session: Session, *, message: Message, code: int | None, policy: callouts.WavePolicy
+) -> None:
+    """Twilio's permanent errors say something about the person: record it so we stop trying."""
+    if message.volunteer_id is None:
+        return
+    volunteer = session.get_one(Volunteer, message.volunteer_id)
+    if consent_revoked(code) and volunteer.status is not VolunteerStatus.opted_out:
+        set_status(volunteer, VolunteerStatus.opted_out)
+        record(
+            session,
+            actor="system",
+            action="volunteer.opted_out",
+            entity_type="volunteer",
+            entity_id=volunteer.id,
+            detail={"code": code},
+        )
+        callouts.withdraw_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
+    elif number_invalid(code) and volunteer.status is VolunteerStatus.active:
+        set_status(volunteer, VolunteerStatus.paused)
+        record(
+            session,
+            actor="system",
+            action="volunteer.number_invalid",
+            entity_type="volunteer",
+            entity_id=volunteer.id,
+            detail={"code": code},
+        )
+
+
+def _undelivered(session: Session, *, message: Message, policy: callouts.WavePolicy) -> None:
+    """A call-up the network could not deliver counts as failed, and a replacement is called."""
+    record(
+        session,
+        actor="system",
+        action="message.undelivered",
+        entity_type="message",
+        entity_id=message.id,
+        detail={"status": message.status.value, "code": message.error_code},
+    )
+    if message.kind is MessageKind.callup and message.callout_id is not None:
+        reason = f"{message.status.value} ({message.error_code})"
+        callouts.replace_failed(session, callout_id=message.callout_id, reason=reason, policy=policy)
+
+
+def receive_receipt(
+    session: Session, *, sid: str, status: str, error_code: int | None, policy: callouts.WavePolicy
+) -> None:
+    """A delivery receipt: stored once, applied forward-only to its message when we know the SID."""
+    if not store_receipt(session, sid=sid, status=status, error_code=error_code):
+        return
+    message = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
+    if message is not None and apply_receipts(session, message=message):
+        _undelivered(session, message=message, policy=policy)

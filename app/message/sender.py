@@ -1,0 +1,31 @@
+"""The SMS sender chosen by settings: Twilio (or a Twilio-compatible server), else the console."""
+
+from functools import lru_cache
+
+from alerts.sender import ConsoleSender, Sender, TwilioSender
+from app.settings import Settings, get_settings
+
+
+def build_sender(settings: Settings) -> Sender:
+    """A Twilio sender when SMS_PROVIDER=twilio (TWILIO_API_BASE points it at the simulator), else console."""
+    if settings.sms_provider == "twilio":
+        return TwilioSender(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            from_number=settings.twilio_from_number or None,
+            messaging_service_sid=settings.twilio_messaging_service_sid or None,
+            api_base=settings.twilio_api_base or None,
+            timeout_s=10.0,
+        )
+    return ConsoleSender()
+
+
+@lru_cache
+def get_sender() -> Sender:
+    """One sender per process, so HTTP connections are pooled."""
+    return build_sender(get_settings())
+
+
+def status_callback_url(settings: Settings) -> str:
+    """Where the provider posts delivery receipts."""
+    return settings.public_base_url.rstrip("/") + "/webhooks/twilio/status"

@@ -1,0 +1,172 @@
+"""Outbound messages are rows first, then jobs; inbound messages are kept once per MessageSid."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from alerts.segments import count_segments
+from app.message.models import (
+    HIGH_PRIORITY_KINDS,
+    STATUS_RANK,
+    Direction,
+    Message,
+    MessageKind,
+    MessageStatus,
+    Receipt,
+)
+from app.queue import HIGH, LOW, enqueue_after_commit
+
+SEND_JOB = "workers.jobs.send_message"
+
+
+def send_job_id(message_id: int, attempt: int = 0) -> str:
+    """Deterministic job id: the same message is never queued under two ids for one attempt."""
+    return f"send-{message_id}-{attempt}"
+
+
+def queue_for(kind: MessageKind) -> str:
+    """Call-ups and answers first; stand-downs and information after."""
+    return HIGH if kind in HIGH_PRIORITY_KINDS else LOW
+
+
+def queue_sms(
+    session: Session,
+    *,
+    volunteer_id: int,
+    to: str,
+    kind: MessageKind,
+    body: str,
+    callout_id: int | None = None,
+    incident_id: int | None = None,
+) -> Message:
+    """Record an outbound SMS and queue its sending for after commit."""
+    message = Message(
+        direction=Direction.outbound,
+        kind=kind,
+        volunteer_id=volunteer_id,
+        callout_id=callout_id,
+        incident_id=incident_id,
+        to_number=to,
+        body=body,
+        segments=count_segments(body).segments,
+        status=MessageStatus.pending,
+        attempts=0,
+    )
+    session.add(message)
+    session.flush()
+    enqueue_after_commit(session, SEND_JOB, message.id, queue=queue_for(kind), job_id=send_job_id(message.id))
+    return message
+
+
+def cancel_unsent(
+    session: Session, *, callout_ids: Sequence[int] = (), volunteer_id: int | None = None
+) -> list[int]:
+    """Cancel messages not yet handed to the provider; returns the ids of the call-ups they belonged to."""
+    if not callout_ids and volunteer_id is None:
+        return []
+    where = [Message.status == MessageStatus.pending, Message.direction == Direction.outbound]
+    if callout_ids:
+        where.append(Message.callout_id.in_(list(callout_ids)))
+    if volunteer_id is not None:
+        where.append(Message.volunteer_id == volunteer_id)
+    rows = session.execute(
+        update(Message)
+        .where(*where)
+        .values(status=MessageStatus.cancelled, error_message="cancelled before sending")
+        .returning(Message.callout_id)
+    ).all()
+    return [cid for (cid,) in rows if cid is not None]
+
+
+def record_inbound(
+    session: Session, *, sid: str, from_number: str, to_number: str, body: str, volunteer_id: int | None
+) -> Message | None:
+    """Keep an inbound SMS; None when this MessageSid was already processed (webhooks arrive twice)."""
+    statement = (
+        insert(Message)
+        .values(
+            direction=Direction.inbound,
+            kind=MessageKind.reply,
+            volunteer_id=volunteer_id,
+            to_number=to_number,
+            from_number=from_number,
+            body=body,
+            segments=count_segments(body).segments,
+            status=MessageStatus.received,
+            provider_sid=sid,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=[Message.provider_sid])
+        .returning(Message.id)
+    )
+    message_id = session.scalar(statement)
+    return None if message_id is None else session.get(Message, message_id)
+
+
+def link_inbound(message: Message, *, callout_id: int | None, incident_id: int | None) -> None:
+    """Tie a reply to the call-up it answered."""
+    message.callout_id = callout_id
+    message.incident_id = incident_id
+
+
+def advance_status(
+    message: Message, *, status: MessageStatus, error_code: int | None = None, error: str | None = None
+) -> bool:
+    """Move a message's status forward only; False when the update is stale or repeated."""
+    if STATUS_RANK[status] <= STATUS_RANK[message.status]:
+        return False
+    message.status = status
+    now = datetime.now(UTC)
+    if status is MessageStatus.delivered:
+        message.delivered_at = now
+    if error_code is not None:
+        message.error_code = error_code
+    if error is not None:
+        message.error_message = error[:300]
+    return True
+
+
+RECEIPT_STATUSES = {
+    "accepted": MessageStatus.queued,
+    "queued": MessageStatus.queued,
+    "sending": MessageStatus.queued,
+    "sent": MessageStatus.sent,
+    "delivered": MessageStatus.delivered,
+    "undelivered": MessageStatus.undelivered,
+    "failed": MessageStatus.failed,
+}
+
+
+def store_receipt(session: Session, *, sid: str, status: str, error_code: int | None) -> bool:
+    """Keep a delivery receipt; False when the same (sid, status) was already received."""
+    statement = (
+        insert(Receipt)
+        .values(provider_sid=sid, status=status, error_code=error_code, applied=False)
+        .on_conflict_do_nothing(constraint="uq_receipts_sid_status")
+        .returning(Receipt.id)
+    )
+    return session.scalar(statement) is not None
+
+
+def apply_receipts(session: Session, *, message: Message) -> bool:
+    """Apply stored receipts for this message's SID in rank order; True if it ended undelivered or failed."""
+    if message.provider_sid is None:
+        return False
+    receipts = session.scalars(
+        select(Receipt).where(Receipt.provider_sid == message.provider_sid, Receipt.applied.is_(False))
+    ).all()
+    ended_badly = False
+    for receipt in sorted(
+        receipts, key=lambda r: STATUS_RANK[RECEIPT_STATUSES.get(r.status, message.status)]
+    ):
+        receipt.applied = True
+        status = RECEIPT_STATUSES.get(receipt.status)
+        if status is None:
+            continue
+        moved = advance_status(message, status=status, error_code=receipt.error_code)
+        if moved and status in (MessageStatus.undelivered, MessageStatus.failed):
+            ended_badly = True
+    return ended_badly

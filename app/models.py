@@ -1,0 +1,35 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from app.audit.models import AuditEvent
+from app.auth.models import ApiToken
+from app.callout.models import Callout
+from app.db import Base
+from app.incident.models import Incident, Need
+from app.message.models import Message, Receipt
+from app.organisation.models import Organisation
+from app.skill.models import Skill
+from app.volunteer.models import (
+    AvailabilityWindow,
+    Credential,
+    UnavailablePeriod,
+    Volunteer,
+    volunteer_organisations,
+)
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "AvailabilityWindow",
+    "Base",
+    "Callout",
+    "Credential",
+    "Incident",
+    "Message",
+    "Need",
+    "Organisation",
+    "Receipt",
+    "Skill",
+    "UnavailablePeriod",
+    "Volunteer",
+    "volunteer_organisations",
+]

@@ -1,0 +1,1 @@
+"""Organisations (charities, councils, faith groups) that volunteers belong to and that issue credentials."""

@@ -1,0 +1,59 @@
+"""Settings: the only module that reads the environment."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "test", "dev", "development"}
+SIMULATOR_ACCOUNT_SID = "AC00000000000000000000000000000000"
+SIMULATOR_AUTH_TOKEN = "simulator-auth-token-not-secret"  # noqa: S105 (local simulator only)
+
+
+class Settings(BaseSettings):
+    """Process configuration from environment variables (and a `.env` file when present)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/nvr"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+
+    sms_provider: Literal["console", "twilio"] = "console"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base: str = ""
+    sms_validity_seconds: int = Field(default=1800, ge=60, le=36000)
+    sms_rate_per_second: float = Field(default=10.0, gt=0)
+
+    default_overask: float = Field(default=2.0, ge=1.0, le=20.0)
+    default_wave_timeout_s: int = Field(default=600, ge=1)
+    radius_step_km: float = Field(default=10.0, gt=0)
+    max_radius_km: float = Field(default=80.0, gt=0)
+
+    basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+    @model_validator(mode="after")
+    def refuse_placeholder_secrets(self) -> "Settings":
+        """Refuse to run in production with a placeholder or missing Twilio secret."""
+        if self.environment == "production" and self.sms_provider == "twilio":
+            if self.twilio_auth_token.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("TWILIO_AUTH_TOKEN is a placeholder; set the real auth token in production")
+            if self.twilio_auth_token == SIMULATOR_AUTH_TOKEN:
+                raise ValueError("TWILIO_AUTH_TOKEN is the simulator's token; set the real one in production")
+        if self.sms_provider == "twilio" and not (
+            self.twilio_from_number or self.twilio_messaging_service_sid
+        ):
+            raise ValueError("SMS_PROVIDER=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings are read once per process."""
+    return Settings()

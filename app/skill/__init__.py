@@ -1,0 +1,1 @@
+"""The managed catalogue of skills a volunteer passport can hold."""

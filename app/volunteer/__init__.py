@@ -1,0 +1,1 @@
+"""The reserve: volunteers, their passport of credentials, and their availability."""

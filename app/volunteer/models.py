@@ -1,0 +1,132 @@
+"""Volunteer, credential and availability tables."""
+
+import enum
+from datetime import date, datetime, time
+
+from geoalchemy2 import Geography, WKBElement
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Time,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, TimestampMixin
+from app.organisation.models import Organisation
+
+
+class VolunteerStatus(enum.StrEnum):
+    """Whether a volunteer may be called."""
+
+    active = "active"
+    paused = "paused"
+    opted_out = "opted_out"
+    erased = "erased"
+
+
+volunteer_organisations = Table(
+    "volunteer_organisations",
+    Base.metadata,
+    Column("volunteer_id", ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Volunteer(TimestampMixin, Base):
+    """A person in the reserve. Phone and home are personal data."""
+
+    __tablename__ = "volunteers"
+    __table_args__ = (
+        Index("ix_volunteers_location", "location", postgresql_using="gist"),
+        CheckConstraint("max_travel_km IS NULL OR max_travel_km > 0", name="max_travel_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    location: Mapped[WKBElement | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
+    max_travel_km: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[VolunteerStatus] = mapped_column(
+        Enum(VolunteerStatus, name="volunteer_status"), default=VolunteerStatus.active, index=True
+    )
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=list)
+    last_called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    credentials: Mapped[list["Credential"]] = relationship(
+        back_populates="volunteer", cascade="all, delete-orphan", lazy="raise", order_by="Credential.id"
+    )
+    windows: Mapped[list["AvailabilityWindow"]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", order_by="AvailabilityWindow.id"
+    )
+    unavailable: Mapped[list["UnavailablePeriod"]] = relationship(
+        cascade="all, delete-orphan", lazy="raise", order_by="UnavailablePeriod.id"
+    )
+    organisations: Mapped[list[Organisation]] = relationship(secondary=volunteer_organisations, lazy="raise")
+
+
+class Credential(Base):
+    """One entry of the volunteer passport; an expired credential does not count."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (
+        Index("ix_credentials_skill_expiry", "skill_code", "expires_on"),
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    skill_code: Mapped[str] = mapped_column(ForeignKey("skills.code"))
+    level: Mapped[int] = mapped_column(SmallInteger, default=1)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by: Mapped[str | None] = mapped_column(String(120))
+    expires_on: Mapped[date | None] = mapped_column(Date)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="credentials", lazy="raise")
+    issuer: Mapped[Organisation | None] = relationship(lazy="raise")
+
+
+class AvailabilityWindow(Base):
+    """A recurring weekly window (UK local time) when the volunteer can be called.
+
+    A volunteer with no windows at all is available at any time.
+    """
+
+    __tablename__ = "availability_windows"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts < ends", name="window_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+
+class UnavailablePeriod(Base):
+    """A one-off period (holiday, illness) when the volunteer must not be called."""
+
+    __tablename__ = "unavailable_periods"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="period_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")

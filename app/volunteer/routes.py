@@ -1,0 +1,80 @@
+"""HTTP routes for the reserve."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.auth.service import actor_of
+from app.deps import AdminToken, CoordinatorToken, SessionDep
+from app.errors import InvalidInput
+from app.volunteer import service
+from app.volunteer.models import VolunteerStatus
+from app.volunteer.schemas import GeoPoint, VolunteerCreate, VolunteerPage, VolunteerRead, VolunteerUpdate
+
+router = APIRouter(prefix="/api/v1/volunteers", tags=["volunteers"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_volunteer(data: VolunteerCreate, session: SessionDep, token: CoordinatorToken) -> VolunteerRead:
+    """Register a volunteer with their passport."""
+    volunteer = service.create_volunteer(session, data=data, actor=actor_of(token))
+    return service.to_read(service.get_volunteer(session, volunteer_id=volunteer.id))
+
+
+@router.get("")
+def list_volunteers(
+    session: SessionDep,
+    token: CoordinatorToken,
+    skill: str | None = None,
+    near: Annotated[str | None, Query(description="lon,lat of the search centre")] = None,
+    within_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
+    status_: Annotated[VolunteerStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> VolunteerPage:
+    """A page of volunteers, filterable by valid skill and by distance from a point (nearest first)."""
+    centre = parse_near(near)
+    if within_km is not None and centre is None:
+        raise InvalidInput("within_km needs near=lon,lat")
+    items, total = service.list_volunteers(
+        session, skill=skill, near=centre, within=within_km, status=status_, limit=limit, offset=offset
+    )
+    return VolunteerPage(
+        items=[service.to_read(v, distance=d) for v, d in items], total=total, limit=limit, offset=offset
+    )
+
+
+def parse_near(near: str | None) -> GeoPoint | None:
+    """Turn `lon,lat` into a point, or say what is wrong with it."""
+    if near is None:
+        return None
+    try:
+        lon, lat = (float(p) for p in near.split(","))
+    except ValueError as exc:
+        raise InvalidInput(f"near must be 'lon,lat' (got {near!r})") from exc
+    try:
+        return GeoPoint(type="Point", coordinates=[lon, lat])
+    except ValueError as exc:
+        raise InvalidInput(f"near: {exc}") from exc
+
+
+@router.get("/{volunteer_id}")
+def get_volunteer(volunteer_id: int, session: SessionDep, token: CoordinatorToken) -> VolunteerRead:
+    """One volunteer."""
+    return service.to_read(service.get_volunteer(session, volunteer_id=volunteer_id))
+
+
+@router.patch("/{volunteer_id}")
+def update_volunteer(
+    volunteer_id: int, data: VolunteerUpdate, session: SessionDep, token: CoordinatorToken
+) -> VolunteerRead:
+    """Change some of a volunteer's details."""
+    service.update_volunteer(session, volunteer_id=volunteer_id, data=data, actor=actor_of(token))
+    return service.to_read(service.get_volunteer(session, volunteer_id=volunteer_id))
+
+
+@router.delete("/{volunteer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def erase_volunteer(volunteer_id: int, session: SessionDep, token: AdminToken) -> Response:
+    """Erase a volunteer's personal data; the audit trail stays, anonymised."""
+    service.erase_volunteer(session, volunteer_id=volunteer_id, actor=actor_of(token))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,165 @@
+"""Request and response shapes for volunteers."""
+
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from geo.geojson import parse_point
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.volunteer.models import VolunteerStatus
+from app.volunteer.phone import normalise_mobile
+
+
+class GeoPoint(BaseModel):
+    """A GeoJSON Point (RFC 7946: longitude, latitude)."""
+
+    type: Literal["Point"]
+    coordinates: list[float] = Field(min_length=2, max_length=3)
+
+    @model_validator(mode="after")
+    def check_range(self) -> "GeoPoint":
+        """Reject coordinates outside the WGS84 ranges with a clear message."""
+        parse_point(self.model_dump())
+        return self
+
+    @property
+    def lon(self) -> float:
+        """Longitude."""
+        return self.coordinates[0]
+
+    @property
+    def lat(self) -> float:
+        """Latitude."""
+        return self.coordinates[1]
+
+
+class CredentialIn(BaseModel):
+    """One passport entry as submitted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40)
+    level: int = Field(default=1, ge=1, le=5)
+    expires_on: date | None = None
+    issued_by: str | None = Field(default=None, max_length=200)
+    verified_by: str | None = Field(default=None, max_length=120)
+    verified_at: datetime | None = None
+
+
+class CredentialOut(BaseModel):
+    """One passport entry as shown, with whether it counts today."""
+
+    code: str
+    level: int
+    expires_on: date | None
+    issued_by: str | None
+    verified_by: str | None
+    verified_at: datetime | None
+    valid: bool
+
+
+class WindowIn(BaseModel):
+    """A weekly availability window in UK local time; weekday 0 is Monday."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekday: int = Field(ge=0, le=6)
+    starts: time
+    ends: time
+
+    @model_validator(mode="after")
+    def check_order(self) -> "WindowIn":
+        """A window must end after it starts."""
+        if self.ends <= self.starts:
+            raise ValueError("ends must be after starts")
+        return self
+
+
+class UnavailableIn(BaseModel):
+    """A one-off period when the volunteer must not be called."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def check_order(self) -> "UnavailableIn":
+        """A period must end after it starts."""
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+def _phone(value: str) -> str:
+    return normalise_mobile(value)
+
+
+class VolunteerCreate(BaseModel):
+    """A new volunteer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=3, max_length=40)
+    location: GeoPoint
+    skills: list[CredentialIn] = Field(default_factory=list, max_length=50)
+    max_travel_km: float | None = Field(default=None, gt=0, le=1000)
+    languages: list[str] = Field(default_factory=lambda: ["en"], max_length=10)
+    organisations: list[str] = Field(default_factory=list, max_length=20)
+    availability: list[WindowIn] = Field(default_factory=list, max_length=50)
+    unavailable: list[UnavailableIn] = Field(default_factory=list, max_length=50)
+    status: Literal["active", "paused"] = "active"
+    consent_at: datetime | None = None
+
+    _normalise_phone = field_validator("phone")(_phone)
+
+
+class VolunteerUpdate(BaseModel):
+    """A partial update; lists given here replace the stored ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, min_length=3, max_length=40)
+    location: GeoPoint | None = None
+    skills: list[CredentialIn] | None = Field(default=None, max_length=50)
+    max_travel_km: float | None = Field(default=None, gt=0, le=1000)
+    languages: list[str] | None = Field(default=None, max_length=10)
+    organisations: list[str] | None = Field(default=None, max_length=20)
+    availability: list[WindowIn] | None = Field(default=None, max_length=50)
+    unavailable: list[UnavailableIn] | None = Field(default=None, max_length=50)
+    status: Literal["active", "paused", "opted_out"] | None = None
+
+    _normalise_phone = field_validator("phone")(lambda v: None if v is None else _phone(v))
+
+
+class VolunteerRead(BaseModel):
+    """A volunteer as shown to admins and coordinators."""
+
+    id: int
+    name: str
+    phone: str | None
+    location: dict[str, Any] | None
+    max_travel_km: float | None
+    status: VolunteerStatus
+    consent_at: datetime | None
+    languages: list[str]
+    organisations: list[str]
+    skills: list[CredentialOut]
+    availability: list[WindowIn]
+    unavailable: list[UnavailableIn]
+    last_called_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    distance_km: float | None = None
+
+
+class VolunteerPage(BaseModel):
+    """One page of volunteers."""
+
+    items: list[VolunteerRead]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,299 @@
+"""The reserve's service functions: session first, keyword-only after; they flush, callers commit."""
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.audit.service import record
+from app.errors import Conflict, InvalidInput, NotFound
+from app.organisation.models import Organisation
+from app.skill.models import Skill
+from app.volunteer.models import (
+    AvailabilityWindow,
+    Credential,
+    UnavailablePeriod,
+    Volunteer,
+    VolunteerStatus,
+)
+from app.volunteer.schemas import (
+    CredentialIn,
+    CredentialOut,
+    GeoPoint,
+    UnavailableIn,
+    VolunteerCreate,
+    VolunteerRead,
+    VolunteerUpdate,
+    WindowIn,
+)
+from geo.geojson import to_geojson
+from geo.sql import distance_km, geog_from_ewkt, within_km
+
+UK = ZoneInfo("Europe/London")
+ERASED_NAME = "(erased)"
+
+
+def today_uk() -> date:
+    """Today's date in the UK, which is when credentials expire."""
+    return datetime.now(UK).date()
+
+
+def point_element(point: GeoPoint) -> WKBElement:
+    """A geography value for a GeoJSON point."""
+    return from_shape(Point(point.lon, point.lat), srid=4326)
+
+
+def known_skills(session: Session) -> set[str]:
+    """Every skill code in the managed catalogue."""
+    return set(session.scalars(select(Skill.code)))
+
+
+def check_skill_codes(session: Session, codes: Sequence[str]) -> None:
+    """Refuse skill codes that are not in the catalogue, naming them and the valid ones."""
+    catalogue = known_skills(session)
+    unknown = sorted(set(codes) - catalogue)
+    if unknown:
+        raise InvalidInput(
+            f"unknown skill code(s): {', '.join(unknown)}; known codes: {', '.join(sorted(catalogue))}"
+        )
+
+
+def phone_owner(session: Session, *, phone: str) -> int | None:
+    """The id of the volunteer holding this phone, if any."""
+    return session.scalar(select(Volunteer.id).where(Volunteer.phone == phone))
+
+
+def organisations_named(session: Session, *, names: Sequence[str]) -> list[Organisation]:
+    """Organisations by name, creating the ones not seen before."""
+    wanted = sorted({n.strip() for n in names if n.strip()})
+    if not wanted:
+        return []
+    found = {o.name: o for o in session.scalars(select(Organisation).where(Organisation.name.in_(wanted)))}
+    for name in wanted:
+        if name not in found:
+            found[name] = Organisation(name=name)
+            session.add(found[name])
+    session.flush()
+    return [found[n] for n in wanted]
+
+
+def _credentials(session: Session, items: Sequence[CredentialIn]) -> list[Credential]:
+    check_skill_codes(session, [c.code for c in items])
+    issuers = {
+        o.name: o for o in organisations_named(session, names=[c.issued_by for c in items if c.issued_by])
+    }
+    return [
+        Credential(
+            skill_code=c.code,
+            level=c.level,
+            expires_on=c.expires_on,
+            issuer=issuers[c.issued_by.strip()] if c.issued_by else None,
+            verified_by=c.verified_by,
+            verified_at=c.verified_at,
+        )
+        for c in items
+    ]
+
+
+def _windows(items: Sequence[WindowIn]) -> list[AvailabilityWindow]:
+    return [AvailabilityWindow(weekday=w.weekday, starts=w.starts, ends=w.ends) for w in items]
+
+
+def _periods(items: Sequence[UnavailableIn]) -> list[UnavailablePeriod]:
+    return [UnavailablePeriod(starts_at=p.starts_at, ends_at=p.ends_at, reason=p.reason) for p in items]
+
+
+def create_volunteer(session: Session, *, data: VolunteerCreate, actor: str) -> Volunteer:
+    """Add a volunteer with their passport and availability; a phone already held is a conflict."""
+    if phone_owner(session, phone=data.phone) is not None:
+        raise Conflict(f"phone {data.phone} already belongs to another volunteer")
+    volunteer = Volunteer(
+        name=data.name.strip(),
+        phone=data.phone,
+        location=point_element(data.location),
+        max_travel_km=data.max_travel_km,
+        status=VolunteerStatus(data.status),
+        consent_at=data.consent_at or datetime.now(UTC),
+        languages=data.languages,
+        credentials=_credentials(session, data.skills),
+        windows=_windows(data.availability),
+        unavailable=_periods(data.unavailable),
+        organisations=organisations_named(session, names=data.organisations),
+    )
+    session.add(volunteer)
+    session.flush()
+    record(session, actor=actor, action="volunteer.created", entity_type="volunteer", entity_id=volunteer.id)
+    return volunteer
+
+
+LOAD_ALL = (
+    selectinload(Volunteer.credentials).selectinload(Credential.issuer),
+    selectinload(Volunteer.windows),
+    selectinload(Volunteer.unavailable),
+    selectinload(Volunteer.organisations),
+)
+
+
+def _load(session: Session, volunteer_id: int, *, for_update: bool = False) -> Volunteer:
+    query = (
+        select(Volunteer)
+        .where(Volunteer.id == volunteer_id, Volunteer.status != VolunteerStatus.erased)
+        .options(*LOAD_ALL)
+    )
+    if for_update:
+        query = query.with_for_update(of=Volunteer)
+    volunteer = session.scalar(query)
+    if volunteer is None:
+        raise NotFound(f"volunteer {volunteer_id} does not exist")
+    return volunteer
+
+
+def get_volunteer(session: Session, *, volunteer_id: int) -> Volunteer:
+    """One volunteer with passport and availability loaded; erased volunteers are gone."""
+    return _load(session, volunteer_id)
+
+
+def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str) -> Volunteer:
+    """Apply a partial update; lists given replace the stored ones."""
+    volunteer = _load(session, volunteer_id, for_update=True)
+    changed = data.model_dump(exclude_unset=True)
+    if data.phone is not None and data.phone != volunteer.phone:
+        owner = phone_owner(session, phone=data.phone)
+        if owner is not None and owner != volunteer_id:
+            raise Conflict(f"phone {data.phone} already belongs to another volunteer")
+        volunteer.phone = data.phone
+    if data.name is not None:
+        volunteer.name = data.name.strip()
+    if data.location is not None:
+        volunteer.location = point_element(data.location)
+    if "max_travel_km" in changed:
+        volunteer.max_travel_km = data.max_travel_km
+    if data.languages is not None:
+        volunteer.languages = data.languages
+    if data.skills is not None:
+        volunteer.credentials = _credentials(session, data.skills)
+    if data.availability is not None:
+        volunteer.windows = _windows(data.availability)
+    if data.unavailable is not None:
+        volunteer.unavailable = _periods(data.unavailable)
+    if data.organisations is not None:
+        volunteer.organisations = organisations_named(session, names=data.organisations)
+    if data.status is not None:
+        set_status(volunteer, VolunteerStatus(data.status))
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="volunteer.updated",
+        entity_type="volunteer",
+        entity_id=volunteer_id,
+        detail={"fields": sorted(changed)},
+    )
+    return volunteer
+
+
+def set_status(volunteer: Volunteer, status: VolunteerStatus) -> None:
+    """Change status, keeping the opt-out time in step."""
+    if status is VolunteerStatus.opted_out and volunteer.status is not VolunteerStatus.opted_out:
+        volunteer.opted_out_at = datetime.now(UTC)
+    if status is not VolunteerStatus.opted_out:
+        volunteer.opted_out_at = None
+    volunteer.status = status
+
+
+def erase_volunteer(session: Session, *, volunteer_id: int, actor: str) -> None:
+    """Erase personal data (name, phone, home, passport) but keep the row so the audit trail still links."""
+    volunteer = _load(session, volunteer_id, for_update=True)
+    volunteer.name = ERASED_NAME
+    volunteer.phone = None
+    volunteer.location = None
+    volunteer.languages = []
+    volunteer.credentials = []
+    volunteer.windows = []
+    volunteer.unavailable = []
+    volunteer.organisations = []
+    volunteer.status = VolunteerStatus.erased
+    volunteer.erased_at = datetime.now(UTC)
+    session.flush()
+    record(session, actor=actor, action="volunteer.erased", entity_type="volunteer", entity_id=volunteer_id)
+
+
+def list_volunteers(
+    session: Session,
+    *,
+    skill: str | None = None,
+    near: GeoPoint | None = None,
+    within: float | None = None,
+    status: VolunteerStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[tuple[Volunteer, float | None]], int]:
+    """A page of volunteers, optionally holding a valid skill and within `within` km of `near`."""
+    conditions: list[Any] = [Volunteer.status != VolunteerStatus.erased]
+    if status is not None:
+        conditions.append(Volunteer.status == status)
+    if skill is not None:
+        check_skill_codes(session, [skill])
+        valid = select(Credential.id).where(
+            Credential.volunteer_id == Volunteer.id,
+            Credential.skill_code == skill,
+            (Credential.expires_on.is_(None)) | (Credential.expires_on >= today_uk()),
+        )
+        conditions.append(valid.exists())
+    distance = None
+    if near is not None:
+        centre = geog_from_ewkt(f"SRID=4326;POINT({near.lon} {near.lat})")
+        distance = distance_km(Volunteer.location, centre)
+        if within is not None:
+            conditions.append(within_km(Volunteer.location, centre, within))
+    total = session.scalar(select(func.count()).select_from(Volunteer).where(*conditions)) or 0
+    if distance is None:
+        query = select(Volunteer).where(*conditions).order_by(Volunteer.id)
+        page = session.scalars(query.options(*LOAD_ALL).limit(limit).offset(offset)).all()
+        return [(v, None) for v in page], total
+    ranked = select(Volunteer, distance).where(*conditions).order_by(distance, Volunteer.id)
+    rows = session.execute(ranked.options(*LOAD_ALL).limit(limit).offset(offset)).all()
+    return [(v, float(d)) for v, d in rows], total
+
+
+def to_read(volunteer: Volunteer, *, distance: float | None = None) -> VolunteerRead:
+    """The API shape of a loaded volunteer."""
+    today = today_uk()
+    return VolunteerRead(
+        id=volunteer.id,
+        name=volunteer.name,
+        phone=volunteer.phone,
+        location=to_geojson(to_shape(volunteer.location)) if volunteer.location is not None else None,
+        max_travel_km=volunteer.max_travel_km,
+        status=volunteer.status,
+        consent_at=volunteer.consent_at,
+        languages=list(volunteer.languages),
+        organisations=sorted(o.name for o in volunteer.organisations),
+        skills=[
+            CredentialOut(
+                code=c.skill_code,
+                level=c.level,
+                expires_on=c.expires_on,
+                issued_by=c.issuer.name if c.issuer else None,
+                verified_by=c.verified_by,
+                verified_at=c.verified_at,
+                valid=c.expires_on is None or c.expires_on >= today,
+            )
+            for c in volunteer.credentials
+        ],
+        availability=[WindowIn(weekday=w.weekday, starts=w.starts, ends=w.ends) for w in volunteer.windows],
+        unavailable=[
+            UnavailableIn(starts_at=p.starts_at, ends_at=p.ends_at, reason=p.reason)
+            for p in volunteer.unavailable
+        ],
+        last_called_at=volunteer.last_called_at,
+        created_at=volunteer.created_at,
+        updated_at=volunteer.updated_at,
+        distance_km=distance,
+    )

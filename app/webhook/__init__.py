@@ -1,0 +1,1 @@
+"""Twilio webhooks: inbound SMS replies and delivery receipts, both signature-checked."""

@@ -1,0 +1,189 @@
+"""Reading a volunteer's SMS and doing what it asks: answer a call-up, opt out or in, get help.
+
+Replies are matched to a call-up without guessing: a reference number picks it; without one, the
+volunteer's only open call-up is meant; with several open, we ask which; anything we do not understand is
+kept for a coordinator and answered with help text, so nobody is left wondering whether it worked.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts import text
+from alerts.replies import Reply, ReplyIntent, parse_reply
+from app.audit.service import record
+from app.callout import service as callouts
+from app.callout.models import Callout, CalloutStatus
+from app.incident.models import Incident, IncidentStatus
+from app.message.models import Message, MessageKind
+from app.message.service import link_inbound, queue_sms, record_inbound
+from app.volunteer.models import Volunteer, VolunteerStatus
+from app.volunteer.phone import normalise_mobile
+from app.volunteer.service import set_status
+
+LATE_ANSWER_WINDOW = timedelta(hours=24)
+OPT_OUT_TYPES = {"STOP": ReplyIntent.STOP, "START": ReplyIntent.START, "HELP": ReplyIntent.HELP}
+
+
+def _volunteer_by_phone(session: Session, raw: str) -> Volunteer | None:
+    try:
+        phone = normalise_mobile(raw)
+    except ValueError:
+        return None
+    return session.scalar(select(Volunteer).where(Volunteer.phone == phone))
+
+
+def intent_of(body: str, opt_out_type: str | None) -> Reply:
+    """Our reading of a reply; Twilio's OptOutType wins for STOP/HELP, but its YES-as-START does not."""
+    reply = parse_reply(body)
+    override = OPT_OUT_TYPES.get((opt_out_type or "").upper())
+    if override is ReplyIntent.START and reply.intent is ReplyIntent.YES:
+        return reply
+    if override is not None:
+        return Reply(override)
+    return reply
+
+
+def _open_callouts(session: Session, volunteer_id: int, statuses: tuple[CalloutStatus, ...]) -> list[Callout]:
+    return list(
+        session.scalars(
+            select(Callout)
+            .join(Incident, Incident.id == Callout.incident_id)
+            .where(
+                Callout.volunteer_id == volunteer_id,
+                Callout.status.in_(statuses),
+                Incident.status == IncidentStatus.open,
+            )
+            .order_by(Callout.called_at.desc())
+        )
+    )
+
+
+def _respond(session: Session, volunteer: Volunteer, kind: MessageKind, body: str) -> None:
+    if volunteer.phone is not None:
+        queue_sms(session, volunteer_id=volunteer.id, to=volunteer.phone, kind=kind, body=body)
+
+
+def _exercise(session: Session, callouts_: list[Callout]) -> bool:
+    ids = {c.incident_id for c in callouts_}
+    return bool(ids) and all(session.get_one(Incident, i).exercise for i in ids)
+
+
+def _target(session: Session, volunteer: Volunteer, reply: Reply) -> Callout | list[Callout] | None:
+    """The call-up a YES/NO answers; a list when it is ambiguous; None when there is none."""
+    if reply.ref is not None:
+        return session.scalar(
+            select(Callout).where(Callout.incident_id == reply.ref, Callout.volunteer_id == volunteer.id)
+        )
+    waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called,))
+    if len(waiting) == 1:
+        return waiting[0]
+    if len(waiting) > 1:
+        return waiting
+    if reply.intent is ReplyIntent.NO:
+        accepted = _open_callouts(session, volunteer.id, (CalloutStatus.accepted,))
+        return accepted[0] if len(accepted) == 1 else (accepted or None)
+    since = datetime.now(UTC) - LATE_ANSWER_WINDOW
+    return session.scalar(
+        select(Callout)
+        .where(Callout.volunteer_id == volunteer.id, Callout.called_at > since)
+        .order_by(Callout.called_at.desc())
+        .limit(1)
+    )
+
+
+def handle_inbound(
+    session: Session,
+    *,
+    sid: str,
+    from_number: str,
+    to_number: str,
+    body: str,
+    opt_out_type: str | None,
+    policy: callouts.WavePolicy,
+) -> Message | None:
+    """Process one inbound SMS exactly once per MessageSid; returns None for a repeat delivery."""
+    volunteer = _volunteer_by_phone(session, from_number)
+    message = record_inbound(
+        session,
+        sid=sid,
+        from_number=from_number,
+        to_number=to_number,
+        body=body,
+        volunteer_id=volunteer.id if volunteer else None,
+    )
+    if message is None:
+        return None
+    if volunteer is None or volunteer.status is VolunteerStatus.erased:
+        record(session, actor="sms", action="sms.unknown_sender", entity_type="message", entity_id=message.id)
+        return message
+    reply = intent_of(body, opt_out_type)
+    actor = f"volunteer:{volunteer.id}"
+    match reply.intent:
+        case ReplyIntent.STOP:
+            set_status(volunteer, VolunteerStatus.opted_out)
+            record(
+                session,
+                actor=actor,
+                action="volunteer.opted_out",
+                entity_type="volunteer",
+                entity_id=volunteer.id,
+            )
+            callouts.withdraw_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
+        case ReplyIntent.START:
+            if volunteer.status is VolunteerStatus.opted_out:
+                set_status(volunteer, VolunteerStatus.active)
+                record(
+                    session,
+                    actor=actor,
+                    action="volunteer.opted_in",
+                    entity_type="volunteer",
+                    entity_id=volunteer.id,
+                )
+            _respond(session, volunteer, MessageKind.opted_in, text.opted_in_text())
+        case ReplyIntent.HELP:
+            _respond(session, volunteer, MessageKind.help, text.help_text())
+        case ReplyIntent.YES | ReplyIntent.NO:
+            _answer(session, volunteer=volunteer, reply=reply, message=message, policy=policy)
+        case _:
+            record(
+                session,
+                actor=actor,
+                action="sms.unrecognised",
+                entity_type="message",
+                entity_id=message.id,
+                detail={"needs_coordinator": True},
+            )
+            _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
+    return message
+
+
+def _answer(
+    session: Session, *, volunteer: Volunteer, reply: Reply, message: Message, policy: callouts.WavePolicy
+) -> None:
+    if volunteer.status is VolunteerStatus.opted_out:
+        _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
+        return
+    target = _target(session, volunteer, reply)
+    if isinstance(target, list):
+        refs = sorted({c.incident_id for c in target})
+        record(
+            session,
+            actor=f"volunteer:{volunteer.id}",
+            action="sms.ambiguous",
+            entity_type="message",
+            entity_id=message.id,
+            detail={"refs": refs},
+        )
+        body = text.ask_reference_text(refs=refs, exercise=_exercise(session, target))
+        _respond(session, volunteer, MessageKind.ask_reference, body)
+        return
+    if target is None:
+        _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
+        return
+    link_inbound(message, callout_id=target.id, incident_id=target.incident_id)
+    if reply.intent is ReplyIntent.YES:
+        callouts.accept(session, callout=target, volunteer=volunteer, policy=policy)
+    else:
+        callouts.decline(session, callout=target, volunteer=volunteer, policy=policy)

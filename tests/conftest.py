@@ -1,0 +1,104 @@
+"""Test fixtures: a real PostGIS database migrated with the real migrations, a real Redis."""
+
+import os
+
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nvr_test"
+)
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ["DATABASE_URL"] = TEST_DATABASE_URL
+os.environ["REDIS_URL"] = TEST_REDIS_URL
+os.environ["ENVIRONMENT"] = "test"
+os.environ["SMS_PROVIDER"] = "console"
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+from alembic import command  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import Connection, Engine  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app.api import create_app  # noqa: E402
+from app.auth.models import Role  # noqa: E402
+from app.auth.service import create_token  # noqa: E402
+from app.cli.db import alembic_config  # noqa: E402
+from app.deps import get_session  # noqa: E402
+
+
+def reset_schema(engine: Engine) -> None:
+    """Drop everything in the test database so the migrations run from empty."""
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    """The test database, freshly migrated with the real Alembic migrations."""
+    engine = create_engine(TEST_DATABASE_URL)
+    reset_schema(engine)
+    command.upgrade(alembic_config(TEST_DATABASE_URL), "head")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        yield conn
+        transaction.rollback()
+
+
+@pytest.fixture
+def db(connection: Connection) -> Iterator[Session]:
+    """A session whose commits are savepoints inside the test's transaction."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def client(db: Session) -> Iterator[TestClient]:
+    """The API wired to the test's session."""
+    app = create_app()
+
+    def _session() -> Iterator[Session]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def bearer(db: Session, role: Role, area: str | None = None) -> dict[str, str]:
+    """Authorization headers for a fresh token of `role`."""
+    token = create_token(db, name=f"test-{role.value}", role=role, area_code=area)
+    db.commit()  # a savepoint: a failing request's rollback must not take the token with it
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin(db: Session) -> dict[str, str]:
+    """Headers of an admin."""
+    return bearer(db, Role.admin)
+
+
+@pytest.fixture
+def coordinator(db: Session) -> dict[str, str]:
+    """Headers of a coordinator."""
+    return bearer(db, Role.coordinator)
+
+
+@pytest.fixture
+def viewer(db: Session) -> dict[str, str]:
+    """Headers of a forum viewer bound to Cumbria's area code."""
+    return bearer(db, Role.lrf_viewer, area="E48000004")

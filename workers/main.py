@@ -1,0 +1,60 @@
+"""Worker entry points: RQ workers (with RQ's scheduler for timers and retries) and the reconciler cron."""
+
+import multiprocessing
+import os
+import signal
+import time
+
+import structlog
+from rq import SimpleWorker
+from rq.cron import CronScheduler
+
+from app.logs import configure_logging
+from app.queue import DEFAULT, QUEUE_ORDER, get_queue, get_redis
+from workers.jobs import reconcile  # also preloads every job module before the worker takes work
+
+log = structlog.get_logger(__name__)
+RECONCILE_EVERY_S = 10
+
+
+def run_worker(*, burst: bool = False, with_scheduler: bool = True) -> None:
+    """One RQ worker on every nvr queue, high priority first, running jobs in-process.
+
+    SimpleWorker (no fork per job) keeps dispatch fast and lets the database pool be reused; a job that
+    crashes the process is recovered by the reconciler.
+    """
+    configure_logging()
+    redis = get_redis()
+    queues = [get_queue(name, redis) for name in QUEUE_ORDER]
+    worker = SimpleWorker(queues, connection=redis)
+    worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
+
+
+def run_cron() -> None:
+    """Run the reconciler on a fixed interval; the schedule lives in this process, so FLUSHALL keeps it."""
+    configure_logging()
+    cron = CronScheduler(connection=get_redis(), logging_level="WARNING")
+    cron.register(func=reconcile, queue_name=DEFAULT, interval=RECONCILE_EVERY_S)
+    cron.start()
+
+
+def run(*, processes: int = 1, burst: bool = False, cron: bool = True) -> None:
+    """Start `processes` workers and, unless `cron` is False, the reconciler; stop them all on SIGTERM."""
+    if processes == 1 and not cron:
+        run_worker(burst=burst)
+        return
+    children = [multiprocessing.Process(target=run_worker, kwargs={"burst": burst}) for _ in range(processes)]
+    if cron and not burst:
+        children.append(multiprocessing.Process(target=run_cron))
+    for child in children:
+        child.start()
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            if child.pid and child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while any(child.is_alive() for child in children):
+        time.sleep(0.5)
