@@ -1,7 +1,18 @@
 """Test fixtures: a real PostGIS database migrated with the real migrations, a real Redis."""
 
 import os
+import socket
 
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+API_PORT = free_port()
+SIMULATOR_PORT = free_port()
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nvr_test"
 )
@@ -9,7 +20,14 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["REDIS_URL"] = TEST_REDIS_URL
 os.environ["ENVIRONMENT"] = "test"
-os.environ["SMS_PROVIDER"] = "console"
+# The SMS edge is the project's Twilio-compatible simulator, reached by the real twilio client.
+os.environ["SMS_PROVIDER"] = "twilio"
+os.environ["TWILIO_API_BASE"] = f"http://127.0.0.1:{SIMULATOR_PORT}"
+os.environ["TWILIO_ACCOUNT_SID"] = "AC" + "0" * 32
+os.environ["TWILIO_AUTH_TOKEN"] = "test-auth-token-for-the-simulator"
+os.environ["TWILIO_FROM_NUMBER"] = "+447700900000"
+os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{API_PORT}"
+os.environ["SMS_RATE_PER_SECOND"] = "500"
 
 from collections.abc import Iterator  # noqa: E402
 

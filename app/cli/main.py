@@ -34,3 +34,7 @@ def worker(
 def main() -> None:
     """Run the CLI."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

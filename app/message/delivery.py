@@ -137,7 +137,6 @@ def record_failure(
         entity_id=message.id,
         detail={"code": error.code, "error": error.message[:300], "attempts": message.attempts},
     )
-    _act_on_code(session, message=message, code=error.code, policy=policy)
     if message.kind is MessageKind.callup and message.callout_id is not None:
         callouts.replace_failed(
             session,
@@ -145,6 +144,7 @@ def record_failure(
             reason=f"send failed: {error.code or error.message}",
             policy=policy,
         )
+    _act_on_code(session, message=message, code=error.code, policy=policy)
     return None
 
 

@@ -1,0 +1,130 @@
+"""End-to-end fixtures: committed data, the API and the SMS simulator over real HTTP, real RQ workers."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis import Redis
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from alerts.simulator.app import create_app as create_simulator
+from alerts.simulator.client import SimulatorClient
+from alerts.simulator.config import SimulatorConfig
+from alerts.simulator.server import BackgroundServer
+from app.api import create_app
+from app.auth.models import Role
+from app.auth.service import create_token
+from tests.conftest import API_PORT, SIMULATOR_PORT, TEST_REDIS_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = (
+    "receipts, messages, callouts, needs, incidents, audit_events, api_tokens, credentials, "
+    "availability_windows, unavailable_periods, volunteer_organisations, volunteers, organisations"
+)
+
+
+@pytest.fixture(scope="session")
+def sim_config() -> SimulatorConfig:
+    """The simulator's settings; tests may change fail_numbers and failure rates while it runs."""
+    return SimulatorConfig(
+        account_sid=os.environ["TWILIO_ACCOUNT_SID"],
+        auth_token=os.environ["TWILIO_AUTH_TOKEN"],
+        webhook_base_url=os.environ["PUBLIC_BASE_URL"],
+        phone_number=os.environ["TWILIO_FROM_NUMBER"],
+        latency_ms=20,
+        seed=7,
+    )
+
+
+@pytest.fixture(scope="session")
+def servers(engine: Engine, sim_config: SimulatorConfig) -> Iterator[None]:
+    """The API and the simulator, each on its own real port."""
+    api = BackgroundServer(create_app(), port=API_PORT).start()
+    simulator = BackgroundServer(create_simulator(sim_config), port=SIMULATOR_PORT).start()
+    yield
+    simulator.stop()
+    api.stop()
+
+
+@pytest.fixture
+def live(engine: Engine, servers: None, sim_config: SimulatorConfig) -> Iterator[Session]:
+    """Empty tables, an empty queue and simulator, and a session whose commits are real."""
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    Redis.from_url(TEST_REDIS_URL).flushdb()
+    sim_config.fail_numbers.clear()
+    sim_config.transient_failure_rate = 0.0
+    with SimulatorClient(f"http://127.0.0.1:{SIMULATOR_PORT}") as simulator:
+        simulator.reset()
+    session = Session(bind=engine, expire_on_commit=False)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def simulator(live: Session) -> Iterator[SimulatorClient]:
+    """A client for the simulator's test endpoints."""
+    with SimulatorClient(f"http://127.0.0.1:{SIMULATOR_PORT}") as client:
+        yield client
+
+
+@pytest.fixture
+def api(live: Session) -> Iterator[httpx.Client]:
+    """An HTTP client for the running API, signed in as a coordinator."""
+    token = create_token(live, name="e2e", role=Role.coordinator)
+    live.commit()
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{API_PORT}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
+        yield client
+
+
+def start_worker(processes: int = 1) -> subprocess.Popen[bytes]:
+    """`nvr worker` as its own process group, so a test can kill it hard."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli.main", "worker", "--processes", str(processes)],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a worker and its children."""
+    if process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+@pytest.fixture
+def worker(live: Session) -> Iterator[subprocess.Popen[bytes]]:
+    """A real RQ worker (with scheduler and reconciler) running for the test."""
+    process = start_worker()
+    yield process
+    stop_worker(process)
+
+
+def wait_for(condition: Callable[[], Any], *, timeout_s: float = 20.0, every_s: float = 0.1) -> Any:
+    """Poll until `condition()` is truthy; fail the test with what it last returned."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(every_s)
+    raise AssertionError(f"condition not met in {timeout_s} s; last value: {last!r}")
