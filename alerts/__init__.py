@@ -1,0 +1,1 @@
+"""Pure messaging library: SMS texts, segments, replies, signatures, senders, rate limits."""

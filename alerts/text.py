@@ -1,0 +1,232 @@
+"""The texts we send to volunteers: plain, short, and never more than two segments."""
+
+from collections.abc import Callable
+
+from alerts.segments import fits
+
+MAX_SEGMENTS = 2
+EXERCISE_PREFIX = "EXERCISE "
+
+KIND_WORDS = {
+    "flood": "flooding",
+    "storm": "storm",
+    "wildfire": "wildfire",
+    "heatwave": "heatwave",
+    "search": "search",
+    "pollution": "pollution",
+    "other": "emergency",
+}
+
+# A truncated name keeps at least this many characters: shorter would no longer identify a place.
+_MIN_KEPT = 12
+_ELLIPSIS = "..."  # GSM-7, unlike the single-character ellipsis that would force UCS-2
+
+
+def callup_text(
+    *,
+    kind: str,
+    place: str,
+    skill: str,
+    ref: int,
+    rendezvous: str | None,
+    when: str | None,
+    exercise: bool,
+) -> str:
+    """Ask a volunteer to go; optional details give way so the reply instruction always survives."""
+    if kind not in KIND_WORDS:
+        raise ValueError(f"unknown incident kind {kind!r}; expected one of {sorted(KIND_WORDS)}")
+    words = KIND_WORDS[kind]
+    place, skill = _clean(place), _clean(skill)
+    rendezvous = _clean(rendezvous) if rendezvous else None
+    when = _clean(when) if when else None
+
+    def render(place: str, skill: str, rendezvous: str | None, when: str | None) -> str:
+        meeting = ""
+        if rendezvous and when:
+            meeting = " " + _sentence(f"Rendezvous {rendezvous} {when}")
+        elif rendezvous:
+            meeting = " " + _sentence(f"Rendezvous {rendezvous}")
+        elif when:
+            meeting = " " + _sentence(f"At {when}")
+        what = _sentence(f"NVR call-up: {words}, {place}")
+        need = _sentence(f"Need: {skill}")
+        body = f"{what} {need}{meeting} Reply YES {ref} to go or NO {ref}."
+        return _prefixed(body, exercise)
+
+    # Give way in this order: rendezvous text, then the time, then the place, then the skill.
+    candidates: list[Callable[[], str | None]] = [
+        lambda: _fitting(render(place, skill, rendezvous, when)),
+        lambda: _shortened(lambda r: render(place, skill, r, when), rendezvous),
+        lambda: _fitting(render(place, skill, None, when)),
+        lambda: _fitting(render(place, skill, None, None)),
+        lambda: _shortened(lambda p: render(p, skill, None, None), place),
+        lambda: _shortened(lambda s: render(_cut(place, _MIN_KEPT), s, None, None), skill),
+    ]
+    for candidate in candidates:
+        text = candidate()
+        if text is not None:
+            return text
+    raise ValueError(f"call-up reference {ref} is too long to fit a call-up in {MAX_SEGMENTS} segments")
+
+
+def confirmation_text(*, ref: int, rendezvous: str | None, when: str | None, exercise: bool) -> str:
+    """Answer a YES that got a place, so the volunteer knows they are deployed and where to go."""
+    rendezvous = _clean(rendezvous) if rendezvous else None
+    when = _clean(when) if when else None
+
+    def render(rendezvous: str | None, when: str | None) -> str:
+        if rendezvous and when:
+            where = _sentence(f"Go to {rendezvous} at {when}")
+        elif rendezvous:
+            where = _sentence(f"Go to {rendezvous}")
+        elif when:
+            where = f"Be ready at {when}; we will text you where to go."
+        else:
+            where = "We will text you where to go."
+        return _prefixed(f"NVR {ref}: you are confirmed, thank you. {where}", exercise)
+
+    # Where and when both matter here, so both are shortened rather than dropped.
+    short_rendezvous = _cut(rendezvous, _MIN_KEPT) if rendezvous else None
+    text = (
+        _fitting(render(rendezvous, when))
+        or _shortened(lambda r: render(r, when), rendezvous)
+        or _shortened(lambda w: render(short_rendezvous, w), when)
+    )
+    if text is None:
+        raise ValueError(f"call-up reference {ref} is too long to fit in {MAX_SEGMENTS} segments")
+    return text
+
+
+def not_needed_text(*, ref: int, exercise: bool) -> str:
+    """Answer a YES that came after the call-up was filled, so nobody sets off for nothing."""
+    return _checked(f"NVR {ref}: thank you, we have enough people now. Please do not go.", exercise)
+
+
+def standdown_text(*, ref: int, confirmed: bool, exercise: bool) -> str:
+    """Tell people they are not needed: silence is not a stand-down."""
+    if confirmed:
+        body = f"NVR {ref}: stand down. The incident is closed and you are no longer needed. Thank you."
+    else:
+        body = f"NVR {ref}: stand down. You are not needed for this call-up. Thank you for being ready."
+    return _checked(body, exercise)
+
+
+def ask_reference_text(*, refs: list[int], exercise: bool) -> str:
+    """Ask which call-up a bare YES or NO meant, rather than guess."""
+    unique = list(dict.fromkeys(refs))
+    if not unique:
+        raise ValueError("ask_reference_text needs at least one open call-up reference")
+    # With an absurd number of open call-ups, name as many as fit: the volunteer can still answer.
+    for shown in range(len(unique), 0, -1):
+        options = " or ".join(f"YES {ref}" for ref in unique[:shown])
+        count = f"{len(unique)} open call-ups" if len(unique) > 1 else "an open call-up"
+        text = _prefixed(
+            f"NVR: you have {count}. Reply {options} to go, or NO and the number to say no.", exercise
+        )
+        if fits(text, MAX_SEGMENTS):
+            return text
+    raise ValueError("call-up references are too long to fit in two segments")
+
+
+def declined_text(*, ref: int, exercise: bool) -> str:
+    """Acknowledge a NO, so the volunteer knows it was heard."""
+    return _checked(f"NVR {ref}: thanks for letting us know. You are not going to this call-up.", exercise)
+
+
+def help_text() -> str:
+    """Say who we are and how to answer, in reply to HELP."""
+    return _checked(
+        "NVR: National Volunteer Reserve. To answer a call-up, reply YES or NO and the call-up's number. "
+        "Reply STOP to stop all messages.",
+        exercise=False,
+    )
+
+
+def unknown_reply_text() -> str:
+    """Answer a reply we could not read, so the volunteer is not left wondering."""
+    return _checked(
+        "NVR: sorry, we could not read that. A coordinator will see it. To answer a call-up, "
+        "reply YES or NO and its number. Reply HELP for help.",
+        exercise=False,
+    )
+
+
+def opted_out_text() -> str:
+    """Confirm a STOP: no more messages until they opt back in."""
+    return _checked(
+        "NVR: you will get no more messages from the National Volunteer Reserve. "
+        "Reply START to get call-ups again.",
+        exercise=False,
+    )
+
+
+def opted_in_text() -> str:
+    """Confirm a START: call-ups will come again."""
+    return _checked(
+        "NVR: welcome back. You will get call-ups from the National Volunteer Reserve again. "
+        "Reply STOP to stop all messages.",
+        exercise=False,
+    )
+
+
+def no_open_callup_text() -> str:
+    """Answer a YES or NO when nothing is open, so it does not look like a deployment."""
+    return _checked(
+        "NVR: there is no open call-up for you to answer right now. Thank you. Reply HELP for help.",
+        exercise=False,
+    )
+
+
+def _prefixed(body: str, exercise: bool) -> str:
+    """Mark every message of a drill so nobody mistakes it for the real thing."""
+    return EXERCISE_PREFIX + body if exercise else body
+
+
+def _checked(body: str, exercise: bool) -> str:
+    """A fixed text with its prefix; refuses to send one that grew past the segment budget."""
+    text = _prefixed(body, exercise)
+    if not fits(text, MAX_SEGMENTS):
+        raise ValueError(f"message exceeds {MAX_SEGMENTS} segments: {text!r}")
+    return text
+
+
+def _clean(value: str) -> str:
+    """One line, single spaces: names typed into forms carry newlines and runs of spaces."""
+    return " ".join(value.split())
+
+
+def _sentence(text: str) -> str:
+    """End with a full stop, without doubling one already there (a cut value ends in '...')."""
+    return text if text.endswith(".") else text + "."
+
+
+def _cut(value: str, length: int) -> str:
+    """The first `length` characters, marked as cut when anything was removed."""
+    if len(value) <= length:
+        return value
+    return value[:length].rstrip(" ,.;:-") + _ELLIPSIS
+
+
+def _fitting(text: str) -> str | None:
+    """The text when it fits the segment budget, else None."""
+    return text if fits(text, MAX_SEGMENTS) else None
+
+
+def _shortened(render: Callable[[str], str], value: str | None) -> str | None:
+    """Render with the longest cut of value that fits, keeping at least _MIN_KEPT characters."""
+    if not value:
+        return None
+    whole = render(value)
+    if fits(whole, MAX_SEGMENTS):
+        return whole
+    # Below the whole value, segments only grow with the kept prefix: binary search for the longest.
+    best = None
+    low, high = _MIN_KEPT, len(value) - 1
+    while low <= high:
+        middle = (low + high) // 2
+        text = render(_cut(value, middle))
+        if fits(text, MAX_SEGMENTS):
+            best, low = text, middle + 1
+        else:
+            high = middle - 1
+    return best

@@ -1,0 +1,199 @@
+import re
+from typing import Any
+
+import pytest
+
+from alerts.segments import count_segments
+from alerts.text import (
+    KIND_WORDS,
+    ask_reference_text,
+    callup_text,
+    confirmation_text,
+    declined_text,
+    help_text,
+    no_open_callup_text,
+    not_needed_text,
+    opted_in_text,
+    opted_out_text,
+    standdown_text,
+    unknown_reply_text,
+)
+
+LONG_GSM = "Upper Little Snoring-next-the-Sea Community Flood Response Centre, Old Market Square " * 4
+LONG_UCS2 = "Llanfairpwllgwyngyll Ysgol Gymraeg Ŵ Ŷ 🌊 Ynys Môn " * 5
+ODD = "  Civic\nCentre\t(rear door)  {ramp} [B] ~ | ^ €  "
+PLACES = ["Carlisle", "Côte", LONG_GSM, LONG_UCS2, ODD, "Łódź", "八王子"]
+
+
+def within_two_segments(text: str) -> bool:
+    return count_segments(text).segments <= 2
+
+
+def callup(**overrides: Any) -> str:
+    arguments: dict[str, Any] = {
+        "kind": "flood",
+        "place": "Carlisle",
+        "skill": "flood rescue",
+        "ref": 47,
+        "rendezvous": "Civic Centre",
+        "when": "14:00",
+        "exercise": False,
+    }
+    arguments.update(overrides)
+    return callup_text(**arguments)
+
+
+def test_callup_reads_as_the_example():
+    assert callup() == (
+        "NVR call-up: flooding, Carlisle. Need: flood rescue. Rendezvous Civic Centre 14:00. "
+        "Reply YES 47 to go or NO 47."
+    )
+
+
+@pytest.mark.parametrize(("kind", "words"), sorted(KIND_WORDS.items()))
+def test_callup_names_the_kind_in_words(kind, words):
+    assert callup(kind=kind).startswith(f"NVR call-up: {words}, ")
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown incident kind"):
+        callup(kind="volcano")
+
+
+def test_callup_without_optional_parts():
+    assert callup(rendezvous=None, when=None) == (
+        "NVR call-up: flooding, Carlisle. Need: flood rescue. Reply YES 47 to go or NO 47."
+    )
+    assert "At 09:30." in callup(rendezvous=None, when="09:30")
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("rendezvous", [None, "Civic Centre", LONG_GSM, LONG_UCS2, ODD])
+@pytest.mark.parametrize("exercise", [False, True])
+def test_callup_always_fits_two_segments_and_keeps_the_reply_instruction(place, rendezvous, exercise):
+    text = callup(place=place, rendezvous=rendezvous, exercise=exercise, ref=123456)
+    assert within_two_segments(text)
+    assert text.endswith("Reply YES 123456 to go or NO 123456.")
+    assert text.startswith("EXERCISE NVR call-up: ") == exercise
+
+
+def test_callup_with_huge_skill_and_place_still_fits():
+    text = callup(place=LONG_UCS2, skill=LONG_UCS2, rendezvous=LONG_UCS2, when=LONG_UCS2, exercise=True)
+    assert within_two_segments(text)
+    assert text.endswith("Reply YES 47 to go or NO 47.")
+
+
+def test_callup_shortens_the_rendezvous_before_dropping_time_or_place():
+    rendezvous = "the car park behind the leisure centre on Warwick Road " * 5
+    text = callup(rendezvous=rendezvous)
+    assert within_two_segments(text)
+    assert "Carlisle." in text
+    assert re.search(r"Rendezvous the car park behind .*\.\.\. 14:00\.", text)
+
+
+def test_callup_drops_time_before_cutting_the_place():
+    place = "Carlisle " + "x" * 250  # place alone nearly fills two segments
+    text = callup(place=place, rendezvous="Civic Centre", when="14:00")
+    assert within_two_segments(text)
+    assert "Rendezvous" not in text
+    assert "14:00" not in text
+    assert "Carlisle" in text
+
+
+def test_callup_newlines_and_runs_of_spaces_are_collapsed():
+    text = callup(rendezvous=ODD)
+    assert "\n" not in text and "\t" not in text and "  " not in text
+    assert "Rendezvous Civic Centre (rear door) {ramp} [B] ~ | ^ € 14:00." in text
+
+
+def test_confirmation_says_where_and_when():
+    assert confirmation_text(ref=47, rendezvous="Civic Centre", when="14:00", exercise=False) == (
+        "NVR 47: you are confirmed, thank you. Go to Civic Centre at 14:00."
+    )
+    assert "where to go" in confirmation_text(ref=47, rendezvous=None, when=None, exercise=False)
+
+
+@pytest.mark.parametrize("rendezvous", [None, "Civic Centre", LONG_GSM, LONG_UCS2, ODD])
+@pytest.mark.parametrize("when", [None, "14:00", LONG_UCS2])
+def test_confirmation_fits_two_segments(rendezvous, when):
+    text = confirmation_text(ref=47, rendezvous=rendezvous, when=when, exercise=True)
+    assert within_two_segments(text)
+    assert text.startswith("EXERCISE NVR 47: you are confirmed")
+
+
+def test_standdown_is_worded_for_confirmed_and_not_called():
+    confirmed = standdown_text(ref=47, confirmed=True, exercise=False)
+    not_needed = standdown_text(ref=47, confirmed=False, exercise=False)
+    assert "incident is closed" in confirmed
+    assert "not needed" in not_needed
+    assert confirmed != not_needed
+
+
+def test_ask_reference_lists_the_open_call_ups():
+    text = ask_reference_text(refs=[47, 52], exercise=False)
+    assert "YES 47 or YES 52" in text
+    assert "2 open call-ups" in text
+
+
+def test_ask_reference_with_many_refs_still_fits():
+    refs = list(range(100000, 100100))
+    text = ask_reference_text(refs=refs, exercise=True)
+    assert within_two_segments(text)
+    assert "YES 100000" in text
+    assert "100 open call-ups" in text
+
+
+def test_ask_reference_needs_a_ref():
+    with pytest.raises(ValueError):
+        ask_reference_text(refs=[], exercise=False)
+
+
+FIXED_TEXTS = [
+    not_needed_text(ref=47, exercise=False),
+    not_needed_text(ref=99999999, exercise=True),
+    standdown_text(ref=99999999, confirmed=True, exercise=True),
+    standdown_text(ref=99999999, confirmed=False, exercise=True),
+    declined_text(ref=99999999, exercise=True),
+    ask_reference_text(refs=[99999998, 99999999, 99999997], exercise=True),
+    help_text(),
+    unknown_reply_text(),
+    opted_out_text(),
+    opted_in_text(),
+    no_open_callup_text(),
+]
+
+
+@pytest.mark.parametrize("text", FIXED_TEXTS)
+def test_every_text_fits_two_segments_in_gsm7(text):
+    result = count_segments(text)
+    assert result.segments <= 2
+    assert result.encoding == "GSM-7"  # our own wording never forces the dearer encoding
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda exercise: callup(exercise=exercise),
+        lambda exercise: confirmation_text(ref=1, rendezvous="X", when="Y", exercise=exercise),
+        lambda exercise: not_needed_text(ref=1, exercise=exercise),
+        lambda exercise: standdown_text(ref=1, confirmed=True, exercise=exercise),
+        lambda exercise: standdown_text(ref=1, confirmed=False, exercise=exercise),
+        lambda exercise: ask_reference_text(refs=[1, 2], exercise=exercise),
+        lambda exercise: declined_text(ref=1, exercise=exercise),
+    ],
+)
+def test_exercise_prefix_is_at_the_very_start_of_every_call_up_message(make):
+    assert make(True) == "EXERCISE " + make(False)
+    assert "EXERCISE" not in make(False)
+
+
+def test_help_says_who_we_are_and_how_to_stop():
+    text = help_text()
+    assert "National Volunteer Reserve" in text
+    assert "YES" in text and "NO" in text and "STOP" in text
+
+
+def test_ask_reference_with_one_ref_reads_naturally():
+    assert ask_reference_text(refs=[47, 47], exercise=False) == (
+        "NVR: you have an open call-up. Reply YES 47 to go, or NO and the number to say no."
+    )
