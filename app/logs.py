@@ -1,6 +1,7 @@
 """Structured logging set up once per process."""
 
 import logging
+import sys
 
 import structlog
 
@@ -18,4 +19,5 @@ def configure_logging() -> None:
             structlog.dev.ConsoleRenderer(colors=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )

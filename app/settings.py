@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     twilio_api_base: str = ""
     sms_validity_seconds: int = Field(default=1800, ge=60, le=36000)
     sms_rate_per_second: float = Field(default=10.0, gt=0)
+    send_max_attempts: int = Field(default=5, ge=1, le=20)
+    send_backoff_base_s: float = Field(default=2.0, gt=0)
+    send_backoff_cap_s: float = Field(default=120.0, gt=0)
+    reconcile_every_s: int = Field(default=10, ge=1)
+    sending_stuck_after_s: int = Field(default=60, ge=1)
 
     default_overask: float = Field(default=2.0, ge=1.0, le=20.0)
     default_wave_timeout_s: int = Field(default=600, ge=1)

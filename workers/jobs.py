@@ -32,6 +32,16 @@ def rate_limiter() -> RateLimiter:
     return RateLimiter(get_redis(), key=RATE_KEY, rate_per_second=settings.sms_rate_per_second, burst=burst)
 
 
+def retry_policy() -> delivery.RetryPolicy:
+    """Retry settings for transient send failures."""
+    settings = get_settings()
+    return delivery.RetryPolicy(
+        max_attempts=settings.send_max_attempts,
+        base_s=settings.send_backoff_base_s,
+        cap_s=settings.send_backoff_cap_s,
+    )
+
+
 def send_message(message_id: int) -> str:
     """Send one queued SMS through the configured provider, at most at the global rate."""
     settings = get_settings()
@@ -52,7 +62,7 @@ def send_message(message_id: int) -> str:
     except SendError as error:
         with unit_of_work() as session:
             delay = delivery.record_failure(
-                session, message_id=message_id, error=error, policy=policy, rng=_rng
+                session, message_id=message_id, error=error, policy=policy, retry=retry_policy(), rng=_rng
             )
         log.warning("sms.send_failed", message_id=message_id, code=error.code, retry_in_s=delay)
         return "retrying" if delay is not None else "failed"
@@ -69,4 +79,4 @@ def run_wave(incident_id: int) -> int:
 
 def reconcile() -> dict[str, int]:
     """Re-queue whatever the database says should be queued and is not (Redis may have been wiped)."""
-    return reconciler.reconcile()
+    return reconciler.reconcile(stuck_after_s=get_settings().sending_stuck_after_s)

@@ -11,10 +11,10 @@ from rq.cron import CronScheduler
 
 from app.logs import configure_logging
 from app.queue import DEFAULT, QUEUE_ORDER, get_queue, get_redis
+from app.settings import get_settings
 from workers.jobs import reconcile  # also preloads every job module before the worker takes work
 
 log = structlog.get_logger(__name__)
-RECONCILE_EVERY_S = 10
 
 
 def run_worker(*, burst: bool = False, with_scheduler: bool = True) -> None:
@@ -34,7 +34,7 @@ def run_cron() -> None:
     """Run the reconciler on a fixed interval; the schedule lives in this process, so FLUSHALL keeps it."""
     configure_logging()
     cron = CronScheduler(connection=get_redis(), logging_level="WARNING")
-    cron.register(func=reconcile, queue_name=DEFAULT, interval=RECONCILE_EVERY_S)
+    cron.register(func=reconcile, queue_name=DEFAULT, interval=get_settings().reconcile_every_s)
     cron.start()
 
 

@@ -17,20 +17,23 @@ from app.message.service import queue_for, send_job_id
 from app.queue import DEFAULT, PendingJob, enqueue_now, get_redis
 
 PENDING_GRACE = timedelta(seconds=5)
-SENDING_STUCK_AFTER = timedelta(seconds=60)
 WAVE_GRACE = timedelta(seconds=5)
 BATCH = 5000
 
 
-def reconcile() -> dict[str, int]:
-    """One pass; returns how many of each thing it queued again."""
+def reconcile(*, stuck_after_s: float) -> dict[str, int]:
+    """One pass; returns how many of each thing it queued again.
+
+    A message still `sending` after `stuck_after_s` belongs to a worker that died mid-send: it goes
+    back to pending and is sent again (the provider may already have it: the one duplicate window).
+    """
     now = datetime.now(UTC)
     with unit_of_work() as session:
         unstuck = session.execute(
             update(Message)
             .where(
                 Message.status == MessageStatus.sending,
-                Message.updated_at < now - SENDING_STUCK_AFTER,
+                Message.updated_at < now - timedelta(seconds=stuck_after_s),
             )
             .values(status=MessageStatus.pending)
             .returning(Message.id)

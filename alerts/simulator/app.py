@@ -49,7 +49,7 @@ def create_app(config: SimulatorConfig) -> FastAPI:
     delivery = DeliveryWorker(
         account_sid=config.account_sid, store=store, webhooks=webhooks, latency_ms=config.latency_ms
     )
-    chaos = _Chaos(config.seed, config.transient_failure_rate)
+    chaos = _Chaos(config)
     inbound_url = config.webhook_base_url.rstrip("/") + INBOUND_PATH
 
     @asynccontextmanager
@@ -184,20 +184,24 @@ def create_app(config: SimulatorConfig) -> FastAPI:
 
 
 class _Chaos:
-    """Seeded dice for transient failures, shared by concurrent requests."""
+    """Seeded dice for transient failures, shared by concurrent requests.
 
-    def __init__(self, seed: int | None, rate: float) -> None:
-        self._random = random.Random(seed)
-        self._rate = rate
+    The rate is read from the config on every request, so a running simulator can be made flaky.
+    """
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self._random = random.Random(config.seed)
+        self._config = config
         self._lock = threading.Lock()
 
     def transient_failure(self) -> int | None:
         """20429 or 20503 for the configured share of requests, else None."""
-        if self._rate == 0:
+        rate = self._config.transient_failure_rate
+        if rate == 0:
             return None
         with self._lock:
             roll, pick = self._random.random(), self._random.random()
-        if roll >= self._rate:
+        if roll >= rate:
             return None
         return 20429 if pick < 0.5 else 20503
 

@@ -6,17 +6,19 @@ import typer
 from alembic import command
 from alembic.config import Config
 
+import migrations
 from app.settings import get_settings
 
 app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
-ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+MIGRATIONS = Path(migrations.__file__).resolve().parent
 
 
 def alembic_config(url: str | None = None) -> Config:
-    """Alembic configured for `url` (default DATABASE_URL), wherever the command runs from."""
-    config = Config(str(ALEMBIC_INI))
-    config.set_main_option("script_location", str(ALEMBIC_INI.parent / "migrations"))
+    """Alembic configured for `url` (default DATABASE_URL), from a checkout or an installed package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     return config
 

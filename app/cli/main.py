@@ -2,11 +2,15 @@
 
 import typer
 
-from app.cli import db, token
+from app.cli import db, demo, seed, simulator, token, volunteers
 
 cli = typer.Typer(help="nvr: National Volunteer Reserve operator tools.", no_args_is_help=True)
 cli.add_typer(db.app, name="db")
 cli.add_typer(token.app, name="token")
+cli.add_typer(volunteers.app, name="volunteers")
+cli.command("seed")(seed.seed)
+cli.command()(simulator.simulator)
+cli.command()(demo.demo)
 
 
 @cli.command()

@@ -30,9 +30,14 @@ from app.queue import enqueue_after_commit
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import set_status
 
-MAX_ATTEMPTS = 5
-BACKOFF_BASE_S = 2.0
-BACKOFF_CAP_S = 120.0
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a transient failure is retried (from settings)."""
+
+    max_attempts: int = 5
+    base_s: float = 2.0
+    cap_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,9 @@ class Outgoing:
     body: str
 
 
-def backoff_s(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+def backoff_s(attempt: int, retry_after: float | None, retry: RetryPolicy, rng: random.Random) -> float:
     """Exponential backoff with jitter, bounded, never sooner than the provider asked."""
-    delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.5)
+    delay = min(retry.cap_s, retry.base_s * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.5)
     return max(delay, retry_after or 0.0)
 
 
@@ -104,14 +109,20 @@ def record_sent(
 
 
 def record_failure(
-    session: Session, *, message_id: int, error: SendError, policy: callouts.WavePolicy, rng: random.Random
+    session: Session,
+    *,
+    message_id: int,
+    error: SendError,
+    policy: callouts.WavePolicy,
+    retry: RetryPolicy,
+    rng: random.Random,
 ) -> float | None:
     """Schedule a retry for a transient failure (returns the delay), or fail for good and act on why."""
     message = session.get_one(Message, message_id, with_for_update=True)
     if message.status is not MessageStatus.sending:
         return None
-    if isinstance(error, TransientSendError) and message.attempts < MAX_ATTEMPTS:
-        delay = backoff_s(message.attempts, error.retry_after, rng)
+    if isinstance(error, TransientSendError) and message.attempts < retry.max_attempts:
+        delay = backoff_s(message.attempts, error.retry_after, retry, rng)
         message.status = MessageStatus.pending
         message.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
         message.error_code = error.code

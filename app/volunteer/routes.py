@@ -1,17 +1,20 @@
 """HTTP routes for the reserve."""
 
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
 
 from app.auth.service import actor_of
 from app.deps import AdminToken, CoordinatorToken, SessionDep
 from app.errors import InvalidInput
-from app.volunteer import service
+from app.volunteer import importer, service
 from app.volunteer.models import VolunteerStatus
 from app.volunteer.schemas import GeoPoint, VolunteerCreate, VolunteerPage, VolunteerRead, VolunteerUpdate
 
 router = APIRouter(prefix="/api/v1/volunteers", tags=["volunteers"])
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -42,6 +45,30 @@ def list_volunteers(
     return VolunteerPage(
         items=[service.to_read(v, distance=d) for v, d in items], total=total, limit=limit, offset=offset
     )
+
+
+@router.post("/import")
+def import_volunteers(
+    file: Annotated[UploadFile, File(description="CSV, UTF-8: " + ",".join(importer.COLUMNS))],
+    session: SessionDep,
+    token: CoordinatorToken,
+    upsert: Annotated[bool, Query(description="update volunteers whose phone is already registered")] = False,
+) -> dict[str, int]:
+    """Import volunteers from a CSV file: all rows or, if any row is wrong, none (422 lists every problem)."""
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, "the file is larger than 20 MB; split it and import each part"
+        )
+    summary = importer.import_volunteers(
+        session, text=importer.decode_csv(data), actor=actor_of(token), upsert=upsert
+    )
+    if summary.errors:
+        raise InvalidInput(
+            f"{len(summary.errors)} problem(s) in the file; nothing was imported",
+            errors=[asdict(e) for e in summary.errors],
+        )
+    return {"created": summary.created, "updated": summary.updated}
 
 
 def parse_near(near: str | None) -> GeoPoint | None:

@@ -1,13 +1,16 @@
 """Request and response shapes for volunteers."""
 
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from geo.geojson import parse_point
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.volunteer.models import VolunteerStatus
 from app.volunteer.phone import normalise_mobile
+from geo.geojson import parse_point
+
+Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=8)]
+OrganisationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class GeoPoint(BaseModel):
@@ -106,8 +109,8 @@ class VolunteerCreate(BaseModel):
     location: GeoPoint
     skills: list[CredentialIn] = Field(default_factory=list, max_length=50)
     max_travel_km: float | None = Field(default=None, gt=0, le=1000)
-    languages: list[str] = Field(default_factory=lambda: ["en"], max_length=10)
-    organisations: list[str] = Field(default_factory=list, max_length=20)
+    languages: list[Language] = Field(default_factory=lambda: ["en"], max_length=10)
+    organisations: list[OrganisationName] = Field(default_factory=list, max_length=20)
     availability: list[WindowIn] = Field(default_factory=list, max_length=50)
     unavailable: list[UnavailableIn] = Field(default_factory=list, max_length=50)
     status: Literal["active", "paused"] = "active"
@@ -126,8 +129,8 @@ class VolunteerUpdate(BaseModel):
     location: GeoPoint | None = None
     skills: list[CredentialIn] | None = Field(default=None, max_length=50)
     max_travel_km: float | None = Field(default=None, gt=0, le=1000)
-    languages: list[str] | None = Field(default=None, max_length=10)
-    organisations: list[str] | None = Field(default=None, max_length=20)
+    languages: list[Language] | None = Field(default=None, max_length=10)
+    organisations: list[OrganisationName] | None = Field(default=None, max_length=20)
     availability: list[WindowIn] | None = Field(default=None, max_length=50)
     unavailable: list[UnavailableIn] | None = Field(default=None, max_length=50)
     status: Literal["active", "paused", "opted_out"] | None = None

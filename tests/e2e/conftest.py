@@ -87,16 +87,21 @@ def api(live: Session) -> Iterator[httpx.Client]:
         yield client
 
 
+ARTIFACTS = ROOT / "test-artifacts"
+
+
 def start_worker(processes: int = 1) -> subprocess.Popen[bytes]:
-    """`nvr worker` as its own process group, so a test can kill it hard."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "worker", "--processes", str(processes)],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    """`nvr worker` as its own process group, so a test can kill it hard; its log goes to test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "worker.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.cli.main", "worker", "--processes", str(processes)],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop_worker(process: subprocess.Popen[bytes]) -> None:

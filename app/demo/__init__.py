@@ -1,0 +1,1 @@
+"""The main job on embedded defaults: a whole mobilisation against the local SMS simulator."""

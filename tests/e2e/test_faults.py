@@ -1,0 +1,141 @@
+"""Delivery holds under faults: worker crashes, Redis wiped, provider failures, PostgreSQL restarts."""
+
+import subprocess
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts.simulator.client import SimulatorClient
+from alerts.simulator.config import SimulatorConfig
+from app.message.models import Message, MessageKind, MessageStatus
+from tests.app.reserve import add_volunteer, incident_body
+from tests.e2e.conftest import start_worker, stop_worker, wait_for
+from tests.e2e.faults import flush_redis, kill_hard, postgres
+
+WORKER_PROCESSES = 2
+SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
+
+
+def callups_by_status(live: Session) -> Counter[MessageStatus]:
+    live.expire_all()
+    rows = live.execute(
+        select(Message.status, func.count())
+        .where(Message.kind == MessageKind.callup)
+        .group_by(Message.status)
+    ).all()
+    return Counter({status: n for status, n in rows})
+
+
+def handed_over(live: Session) -> int:
+    counts = callups_by_status(live)
+    return sum(counts[s] for s in SENT)
+
+
+def declare_for(api: httpx.Client, live: Session, people: int, **overrides: Any) -> int:
+    for i in range(people):
+        add_volunteer(live, km=0.2 + (i % 90) * 0.1, bearing=(i * 7) % 360)
+    live.commit()
+    body = incident_body(needs=[{"skill": "first_aid", "count": people}], overask=1, **overrides)
+    response = api.post("/api/v1/incidents", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def outbound_counts(simulator: SimulatorClient) -> Counter[str]:
+    return Counter(m["to"] for m in simulator.messages() if m["direction"] == "outbound-api")
+
+
+def test_a_worker_killed_mid_dispatch_loses_nothing(
+    live: Session, api: httpx.Client, simulator: SimulatorClient
+) -> None:
+    declare_for(api, live, 300)
+    worker = start_worker(WORKER_PROCESSES)
+    try:
+        wait_for(lambda: handed_over(live) >= 60, timeout_s=60)
+        kill_hard(worker)
+        stopped_at = handed_over(live)
+        assert stopped_at < 300, "the kill came too late to test anything"
+        worker = start_worker(WORKER_PROCESSES)
+        wait_for(lambda: handed_over(live) == 300, timeout_s=90)
+    finally:
+        stop_worker(worker)
+    counts = outbound_counts(simulator)
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    assert len(counts) == 300
+    assert duplicates <= WORKER_PROCESSES  # only messages in flight at the kill can go twice
+
+
+def test_redis_wiped_mid_dispatch_loses_nothing(
+    live: Session, api: httpx.Client, simulator: SimulatorClient, worker: subprocess.Popen[bytes]
+) -> None:
+    declare_for(api, live, 250)
+    wait_for(lambda: handed_over(live) >= 40, timeout_s=60)
+    flush_redis()
+    assert handed_over(live) < 250, "the flush came too late to test anything"
+    wait_for(lambda: handed_over(live) == 250, timeout_s=90)
+    counts = outbound_counts(simulator)
+    assert len(counts) == 250 and max(counts.values()) == 1
+
+
+def test_transient_failures_are_retried_and_exhaustion_is_visible(
+    live: Session,
+    api: httpx.Client,
+    simulator: SimulatorClient,
+    sim_config: SimulatorConfig,
+    worker: subprocess.Popen[bytes],
+) -> None:
+    sim_config.transient_failure_rate = 0.3
+    always_busy = add_volunteer(live, km=0.1)
+    live.commit()
+    sim_config.fail_numbers[always_busy.phone or ""] = 20429
+    incident_id = declare_for(api, live, 60)
+    wait_for(lambda: handed_over(live) == 60, timeout_s=90)
+    live.expire_all()
+    retried = live.scalar(select(func.count()).where(Message.attempts > 1, Message.status.in_(SENT)))
+    assert retried and retried > 0
+    wait_for(
+        lambda: (
+            live.scalar(select(Message.status).where(Message.to_number == always_busy.phone))
+            is MessageStatus.failed
+            or live.expire_all()
+        ),
+        timeout_s=60,
+    )
+    failed = live.scalar(select(Message).where(Message.to_number == always_busy.phone))
+    assert failed is not None and failed.attempts == 5 and failed.error_code == 20429
+    callouts = {c["volunteer_id"]: c for c in api.get(f"/api/v1/incidents/{incident_id}/callouts").json()}
+    assert callouts[always_busy.id]["status"] == "failed"
+    assert "20429" in callouts[always_busy.id]["reason"]
+
+
+def test_postgres_restart_gives_503_then_recovers(
+    live: Session, api: httpx.Client, simulator: SimulatorClient, worker: subprocess.Popen[bytes]
+) -> None:
+    volunteer = add_volunteer(live, km=1)
+    live.commit()
+    live.close()
+    postgres("stop")
+    try:
+        started = time.monotonic()
+        during = api.get("/api/v1/incidents")
+        assert during.status_code == 503, during.text
+        assert during.headers["content-type"] == "application/problem+json"
+        assert time.monotonic() - started < 15
+    finally:
+        postgres("start")
+    recovered = wait_for(lambda: api.get("/api/v1/incidents").status_code == 200, timeout_s=30)
+    assert recovered
+    response = api.post("/api/v1/incidents", json=incident_body())
+    assert response.status_code == 201, response.text
+    wait_for(lambda: any(m["to"] == volunteer.phone for m in simulator.messages()), timeout_s=30)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_is_up() -> None:
+    """A fault test must never leave PostgreSQL stopped for the tests after it."""
+    subprocess.run(["pg_lsclusters"], check=False, capture_output=True)
