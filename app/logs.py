@@ -12,6 +12,8 @@ def configure_logging() -> None:
     """Key-value logs on stderr at the configured level."""
     level = logging.getLevelName(get_settings().log_level.upper())
     logging.basicConfig(level=level, format="%(message)s")
+    # The twilio client logs every request and its headers at INFO.
+    logging.getLogger("twilio").setLevel(max(level, logging.WARNING))
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

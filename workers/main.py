@@ -15,6 +15,7 @@ from app.settings import get_settings
 from workers.jobs import reconcile  # also preloads every job module before the worker takes work
 
 log = structlog.get_logger(__name__)
+MAINTENANCE_EVERY_S = 15
 
 
 def run_worker(*, burst: bool = False, with_scheduler: bool = True) -> None:
@@ -26,7 +27,8 @@ def run_worker(*, burst: bool = False, with_scheduler: bool = True) -> None:
     configure_logging()
     redis = get_redis()
     queues = [get_queue(name, redis) for name in QUEUE_ORDER]
-    worker = SimpleWorker(queues, connection=redis)
+    # Frequent maintenance lets a new worker take over RQ's scheduler soon after one was killed.
+    worker = SimpleWorker(queues, connection=redis, maintenance_interval=MAINTENANCE_EVERY_S)
     worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
 
 

@@ -8,7 +8,7 @@ something that was in fact still queued costs one no-op run.
 from datetime import UTC, datetime, timedelta
 
 from rq.job import Job, JobStatus
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from app.db import unit_of_work
 from app.incident.models import Incident, IncidentStatus
@@ -43,8 +43,10 @@ def reconcile(*, stuck_after_s: float) -> dict[str, int]:
             .where(
                 Message.status == MessageStatus.pending,
                 Message.direction == Direction.outbound,
-                Message.updated_at < now - PENDING_GRACE,
-                or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+                or_(
+                    and_(Message.next_attempt_at.is_(None), Message.updated_at < now - PENDING_GRACE),
+                    Message.next_attempt_at < now - PENDING_GRACE,
+                ),
             )
             .order_by(Message.id)
             .limit(BATCH)
@@ -77,11 +79,13 @@ def reconcile(*, stuck_after_s: float) -> dict[str, int]:
     }
 
 
-LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+# SCHEDULED is not live here: every job reconcile looks at is already overdue, so a scheduled one means
+# RQ's scheduler is late (its lock still held by a worker that was killed) and the job is queued now.
+LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED}
 
 
 def _not_queued(jobs: list[PendingJob]) -> list[PendingJob]:
-    """The jobs that Redis does not hold alive (never queued, wiped, or failed in RQ)."""
+    """The jobs that Redis does not hold alive (never queued, wiped, failed in RQ, or overdue)."""
     if not jobs:
         return []
     found = Job.fetch_many([j.job_id for j in jobs], connection=get_redis())

@@ -1,0 +1,165 @@
+"""Delivery rules without workers: receipts forward-only, permanent errors, STOP before sending, retries."""
+
+import os
+import random
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.sender import PermanentSendError, SendResult, TransientSendError
+from alerts.signature import SIGNATURE_HEADER, compute_signature
+from app.callout import service as callouts
+from app.callout.models import Callout, CalloutStatus
+from app.message import delivery
+from app.message.models import Message, MessageKind, MessageStatus
+from app.message.service import queue_for, queue_sms
+from app.queue import HIGH, LOW, QUEUE_ORDER
+from app.settings import Settings, get_settings
+from app.volunteer.models import Volunteer, VolunteerStatus
+from tests.app.reserve import add_volunteer, incident_body
+from tests.app.twilio import signed_post, sms
+
+POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
+RETRY = delivery.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
+
+
+@pytest.fixture
+def callup(client: TestClient, coordinator: dict[str, str], db: Session) -> Iterator[Message]:
+    """One call-up, claimed by a (pretend) worker and handed to the provider with SID SMabc."""
+    add_volunteer(db, km=1)
+    add_volunteer(db, km=2)
+    db.commit()
+    client.post("/api/v1/incidents", json=incident_body(overask=1), headers=coordinator)
+    message = db.scalars(select(Message).where(Message.kind == MessageKind.callup)).one()
+    assert delivery.claim(db, message_id=message.id) is not None
+    yield message
+
+
+def receipt(client: TestClient, sid: str, status: str, code: str = "") -> int:
+    form = {"MessageSid": sid, "MessageStatus": status, "ErrorCode": code}
+    return signed_post(client, "/webhooks/twilio/status", form).status_code
+
+
+def test_receipts_never_move_a_message_backwards(client: TestClient, db: Session, callup: Message) -> None:
+    delivery.record_sent(db, message_id=callup.id, result=SendResult("SMabc", "queued", 1), policy=POLICY)
+    db.commit()
+    assert receipt(client, "SMabc", "delivered") == 204
+    assert receipt(client, "SMabc", "sent") == 204  # late and out of order
+    assert receipt(client, "SMabc", "delivered") == 204  # twice
+    db.refresh(callup)
+    assert callup.status is MessageStatus.delivered
+
+
+def test_a_receipt_before_the_sid_is_known_is_applied_later(
+    client: TestClient, db: Session, callup: Message
+) -> None:
+    assert receipt(client, "SMearly", "delivered") == 204
+    delivery.record_sent(db, message_id=callup.id, result=SendResult("SMearly", "queued", 1), policy=POLICY)
+    assert callup.status is MessageStatus.delivered
+
+
+def test_undelivered_callup_fails_and_is_replaced(
+    client: TestClient, coordinator: dict[str, str], db: Session, callup: Message
+) -> None:
+    delivery.record_sent(db, message_id=callup.id, result=SendResult("SMland", "queued", 1), policy=POLICY)
+    db.commit()
+    assert receipt(client, "SMland", "undelivered", "30006") == 204
+    callout = db.get_one(Callout, callup.callout_id)
+    db.refresh(callout)
+    assert callout.status is CalloutStatus.failed and "30006" in (callout.reason or "")
+    callups = db.scalars(select(Message).where(Message.kind == MessageKind.callup)).all()
+    assert len(callups) == 2  # the next person was called
+
+
+def test_stop_cancels_a_call_up_already_queued(client: TestClient, db: Session) -> None:
+    volunteer = add_volunteer(db, km=1)
+    db.commit()
+    queued = queue_sms(
+        db, volunteer_id=volunteer.id, to=volunteer.phone or "", kind=MessageKind.help, body="hi"
+    )
+    db.commit()
+    sms(client, volunteer.phone or "", "STOP")
+    assert delivery.claim(db, message_id=queued.id) is None
+    db.refresh(queued)
+    assert queued.status is MessageStatus.cancelled
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [(21610, VolunteerStatus.opted_out), (21211, VolunteerStatus.paused), (21614, VolunteerStatus.paused)],
+)
+def test_permanent_errors_are_not_retried_and_mark_the_volunteer(
+    db: Session, callup: Message, code: int, status: VolunteerStatus
+) -> None:
+    error = PermanentSendError("refused", code=code)
+    assert (
+        delivery.record_failure(
+            db, message_id=callup.id, error=error, policy=POLICY, retry=RETRY, rng=random.Random(1)
+        )
+        is None
+    )
+    assert callup.status is MessageStatus.failed and callup.error_code == code
+    volunteer = db.get_one(Callout, callup.callout_id).volunteer_id
+    assert db.get_one(Volunteer, volunteer).status is status
+
+
+def test_transient_errors_back_off_then_fail(db: Session, callup: Message) -> None:
+    rng = random.Random(3)
+    error = TransientSendError("busy", code=20429)
+    delays = []
+    for _ in range(RETRY.max_attempts - 1):
+        delay = delivery.record_failure(
+            db, message_id=callup.id, error=error, policy=POLICY, retry=RETRY, rng=rng
+        )
+        assert delay is not None and callup.status is MessageStatus.pending
+        delays.append(delay)
+        assert delivery.claim(db, message_id=callup.id) is None  # not due yet
+        callup.next_attempt_at = None
+        assert delivery.claim(db, message_id=callup.id) is not None
+    assert 2.0 <= delays[0] <= 6.0 and 4.0 <= delays[1] <= 12.0
+    assert (
+        delivery.record_failure(db, message_id=callup.id, error=error, policy=POLICY, retry=RETRY, rng=rng)
+        is None
+    )
+    assert callup.status is MessageStatus.failed and callup.attempts == RETRY.max_attempts
+    assert db.get_one(Callout, callup.callout_id).status is CalloutStatus.failed
+
+
+def test_backoff_is_bounded_and_honours_retry_after() -> None:
+    rng = random.Random(0)
+    assert all(delivery.backoff_s(n, None, RETRY, rng) <= RETRY.cap_s * 1.5 for n in range(1, 30))
+    assert delivery.backoff_s(1, 30.0, RETRY, rng) == 30.0
+
+
+def test_callups_go_before_stand_downs() -> None:
+    assert queue_for(MessageKind.callup) == HIGH and queue_for(MessageKind.confirmation) == HIGH
+    assert queue_for(MessageKind.standdown) == LOW and queue_for(MessageKind.not_needed) == LOW
+    assert QUEUE_ORDER.index(HIGH) < QUEUE_ORDER.index(LOW)
+
+
+def test_signature_covers_the_query_string(client: TestClient) -> None:
+    form = {"MessageSid": "SMq", "MessageStatus": "sent"}
+    assert signed_post(client, "/webhooks/twilio/status?attempt=2", form).status_code == 204
+
+    without_query = compute_signature(
+        os.environ["TWILIO_AUTH_TOKEN"], os.environ["PUBLIC_BASE_URL"] + "/webhooks/twilio/status", form
+    )
+    response = client.post(
+        "/webhooks/twilio/status?attempt=2", data=form, headers={SIGNATURE_HEADER: without_query}
+    )
+    assert response.status_code == 403
+
+
+def test_an_empty_auth_token_disables_webhooks(client: TestClient) -> None:
+    client.app.dependency_overrides[get_settings] = lambda: Settings(twilio_auth_token="")  # type: ignore[attr-defined]
+    try:
+        response = client.post(
+            "/webhooks/twilio/sms", data={"MessageSid": "SMx", "From": "+447911000001", "Body": "YES"}
+        )
+        assert response.status_code == 403
+        assert "disabled" in response.json()["detail"]
+    finally:
+        client.app.dependency_overrides.pop(get_settings)  # type: ignore[attr-defined]

@@ -1,0 +1,123 @@
+"""Soak: 3,000 call-ups through real workers and the simulator with 10% transient failures, a worker
+SIGKILLed twice, Redis flushed once and volunteers opting out mid-run.
+
+Duplicate bound: a message is marked `sending` (committed) before the provider call and gets its SID
+after; only a worker killed between the two can leave a message the provider already has, which the
+reconciler then sends again. Each worker process sends one message at a time, so one kill duplicates at
+most as many messages as the worker has processes.
+"""
+
+from collections import Counter
+
+import httpx
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from alerts.simulator.client import SimulatorClient
+from alerts.simulator.config import SimulatorConfig
+from app.message.models import Message, MessageKind, MessageStatus
+from tests.app.reserve import CARLISLE, incident_body
+from tests.e2e.conftest import start_worker, stop_worker, wait_for
+from tests.e2e.faults import flush_redis, kill_hard
+
+CALLUPS = 3000
+PROCESSES = 2
+KILLS = 2
+OPT_OUTS = 30
+SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
+DONE = (*SENT, MessageStatus.failed, MessageStatus.cancelled)
+
+
+def seed_reserve(live: Session) -> list[str]:
+    """CALLUPS first-aiders within 8 km of Carlisle, in one statement."""
+    live.execute(
+        text(
+            """
+            WITH v AS (
+              INSERT INTO volunteers (name, phone, location, status, languages, consent_at)
+              SELECT 'Soak ' || i, '+4479112' || lpad(i::text, 5, '0'),
+                     ST_Project(ST_MakePoint(:lon, :lat)::geography, 50 + (i * 7919) % 8000, radians(i * 37 % 360)),
+                     'active', ARRAY['en'], now()
+              FROM generate_series(1, :n) AS i
+              RETURNING id
+            )
+            INSERT INTO credentials (volunteer_id, skill_code, level) SELECT id, 'first_aid', 1 FROM v
+            """
+        ),
+        {"lon": CARLISLE[0], "lat": CARLISLE[1], "n": CALLUPS},
+    )
+    live.commit()
+    return list(live.scalars(text("SELECT phone FROM volunteers ORDER BY id")))
+
+
+def progress(live: Session) -> Counter[MessageStatus]:
+    live.expire_all()
+    rows = live.execute(
+        select(Message.status, func.count())
+        .where(Message.kind == MessageKind.callup)
+        .group_by(Message.status)
+    ).all()
+    return Counter({status: n for status, n in rows})
+
+
+def handed_over(live: Session) -> int:
+    counts = progress(live)
+    return sum(counts[s] for s in SENT)
+
+
+def test_soak(
+    live: Session, api: httpx.Client, simulator: SimulatorClient, sim_config: SimulatorConfig
+) -> None:
+    phones = seed_reserve(live)
+    sim_config.transient_failure_rate = 0.1
+    body = incident_body(
+        needs=[{"skill": "first_aid", "count": CALLUPS // 2}], overask=2, wave_timeout_s=3600
+    )
+    incident = api.post("/api/v1/incidents", json=body)
+    assert incident.status_code == 201, incident.text
+    worker = start_worker(PROCESSES)
+    try:
+        quitters = phones[-OPT_OUTS:]  # the farthest, so most are still unsent when they reply STOP
+        for phone in quitters:
+            assert simulator.inbound(phone, "STOP").status_code == 200
+        for threshold in (600, 1500):
+            wait_for(lambda t=threshold: handed_over(live) >= t, timeout_s=120, every_s=0.2)
+            kill_hard(worker)
+            worker = start_worker(PROCESSES)
+        wait_for(lambda: handed_over(live) >= 2200, timeout_s=120, every_s=0.2)
+        flush_redis()
+        wait_for(lambda: sum(progress(live)[s] for s in DONE) == CALLUPS, timeout_s=150, every_s=0.5)
+    finally:
+        stop_worker(worker)
+
+    counts = progress(live)
+    live.expire_all()
+    failed_without_reason = live.scalar(
+        select(func.count()).where(
+            Message.kind == MessageKind.callup,
+            Message.status == MessageStatus.failed,
+            Message.error_message.is_(None),
+        )
+    )
+    messages = simulator.messages()
+    outbound = Counter(
+        m["to"] for m in messages if m["direction"] == "outbound-api" and "call-up" in m["body"]
+    )
+    duplicates = sum(n - 1 for n in outbound.values() if n > 1)
+    stop_index = {m["from"]: i for i, m in enumerate(messages) if m["direction"] == "inbound"}
+    after_stop = [
+        m
+        for i, m in enumerate(messages)
+        if m["direction"] == "outbound-api" and i > stop_index.get(m["to"], len(messages))
+    ]
+    print(
+        f"\nsoak: {CALLUPS} call-ups; sent {sum(counts[s] for s in SENT)}, failed {counts[MessageStatus.failed]}, "
+        f"cancelled {counts[MessageStatus.cancelled]}; duplicates {duplicates} (bound {KILLS * PROCESSES}); "
+        f"retried {live.scalar(select(func.count()).where(Message.attempts > 1))}; "
+        f"messages after STOP {len(after_stop)}"
+    )
+    assert sum(counts[s] for s in DONE) == CALLUPS
+    assert failed_without_reason == 0
+    assert counts[MessageStatus.cancelled] <= OPT_OUTS
+    assert duplicates <= KILLS * PROCESSES
+    assert after_stop == []
