@@ -36,7 +36,8 @@ def seed_reserve(live: Session) -> list[str]:
             WITH v AS (
               INSERT INTO volunteers (name, phone, location, status, languages, consent_at)
               SELECT 'Soak ' || i, '+4479112' || lpad(i::text, 5, '0'),
-                     ST_Project(ST_MakePoint(:lon, :lat)::geography, 50 + (i * 7919) % 8000, radians(i * 37 % 360)),
+                     ST_Project(ST_MakePoint(:lon, :lat)::geography,
+                                50 + (i * 7919) % 8000, radians(i * 37 % 360)),
                      'active', ARRAY['en'], now()
               FROM generate_series(1, :n) AS i
               RETURNING id
@@ -110,8 +111,9 @@ def test_soak(
         for i, m in enumerate(messages)
         if m["direction"] == "outbound-api" and i > stop_index.get(m["to"], len(messages))
     ]
+    sent = sum(counts[s] for s in SENT)
     print(
-        f"\nsoak: {CALLUPS} call-ups; sent {sum(counts[s] for s in SENT)}, failed {counts[MessageStatus.failed]}, "
+        f"\nsoak: {CALLUPS} call-ups; sent {sent}, failed {counts[MessageStatus.failed]}, "
         f"cancelled {counts[MessageStatus.cancelled]}; duplicates {duplicates} (bound {KILLS * PROCESSES}); "
         f"retried {live.scalar(select(func.count()).where(Message.attempts > 1))}; "
         f"messages after STOP {len(after_stop)}"
