@@ -25,6 +25,9 @@ HIGH = "nvr-high"
 LOW = "nvr-low"
 DEFAULT = "nvr-default"
 QUEUE_ORDER = (HIGH, DEFAULT, LOW)
+# Ids of messages whose send job is on a queue. It lives in Redis beside the queues, so a wipe empties
+# both together and the reconciler then sees every pending message as not queued.
+QUEUED_MESSAGES = "nvr:queued-messages"
 _PENDING = "nvr_pending_jobs"
 
 
@@ -36,7 +39,8 @@ class PendingJob:
     args: tuple[Any, ...]
     queue: str
     job_id: str
-    delay_s: float | None
+    delay_s: float | None = None
+    marks: tuple[int, ...] = ()  # message ids to record in QUEUED_MESSAGES
 
 
 @lru_cache
@@ -50,36 +54,48 @@ def get_queue(name: str, connection: Redis | None = None) -> Queue:
     return Queue(name, connection=connection or get_redis())
 
 
-def enqueue_after_commit(
-    session: Session,
-    func: str,
-    *args: Any,
-    queue: str = DEFAULT,
-    job_id: str,
-    delay_s: float | None = None,
-) -> None:
-    """Remember a job; it is enqueued when `session` commits and forgotten if it rolls back."""
-    session.info.setdefault(_PENDING, []).append(PendingJob(func, args, queue, job_id, delay_s))
+def enqueue_after_commit(session: Session, *jobs: PendingJob) -> None:
+    """Remember jobs; they are enqueued when `session` commits and forgotten if it rolls back."""
+    session.info.setdefault(_PENDING, []).extend(jobs)
 
 
-def enqueue_now(job: PendingJob, connection: Redis | None = None) -> bool:
-    """Put one job on its queue; False (and a log line) when Redis is unreachable."""
-    queue = get_queue(job.queue, connection)
+def enqueue_all(jobs: list[PendingJob], connection: Redis | None = None) -> None:
+    """Enqueue jobs (immediate ones in one round trip per queue); a Redis failure is logged, not raised."""
+    redis = connection or get_redis()
+    immediate: dict[str, list[PendingJob]] = {}
     try:
-        if job.delay_s:
-            queue.enqueue_in(timedelta(seconds=job.delay_s), job.func, *job.args, job_id=job.job_id)
-        else:
-            queue.enqueue(job.func, *job.args, job_id=job.job_id)
+        for job in jobs:
+            if job.delay_s:
+                get_queue(job.queue, redis).enqueue_in(
+                    timedelta(seconds=job.delay_s), job.func, *job.args, job_id=job.job_id
+                )
+            else:
+                immediate.setdefault(job.queue, []).append(job)
+        for name, batch in immediate.items():
+            get_queue(name, redis).enqueue_many(
+                [Queue.prepare_data(j.func, args=j.args, job_id=j.job_id) for j in batch]
+            )
+        marks = [m for job in jobs for m in job.marks]
+        if marks:
+            redis.sadd(QUEUED_MESSAGES, *marks)
     except RedisError as exc:
-        log.error("enqueue failed; the reconciler will retry", job_id=job.job_id, error=str(exc))
-        return False
-    return True
+        log.error("enqueue failed; the reconciler will retry", jobs=len(jobs), error=str(exc))
+
+
+def unmark(message_ids: list[int], connection: Redis | None = None) -> None:
+    """Forget that these messages are queued (their job has run)."""
+    if message_ids:
+        (connection or get_redis()).srem(QUEUED_MESSAGES, *message_ids)
+
+
+def queued_messages(connection: Redis | None = None) -> set[int]:
+    """Ids of messages whose send job Redis holds."""
+    return {int(m) for m in (connection or get_redis()).smembers(QUEUED_MESSAGES)}
 
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
-    for job in session.info.pop(_PENDING, []):
-        enqueue_now(job)
+    enqueue_all(session.info.pop(_PENDING, []))
 
 
 @event.listens_for(Session, "after_soft_rollback")

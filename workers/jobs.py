@@ -5,6 +5,8 @@ its row is gone: the database decides what still needs doing.
 """
 
 import random
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 
@@ -15,7 +17,7 @@ from app.db import unit_of_work
 from app.incident.service import policy_from
 from app.message import delivery
 from app.message.sender import get_sender, status_callback_url
-from app.queue import get_redis
+from app.queue import get_redis, unmark
 from app.settings import get_settings
 from workers import reconcile as reconciler
 
@@ -23,6 +25,7 @@ log = structlog.get_logger(__name__)
 _rng = random.Random()
 RATE_KEY = "nvr:sms-rate"
 RATE_WAIT_S = 60.0
+SEND_THREADS = 8
 
 
 def rate_limiter() -> RateLimiter:
@@ -42,16 +45,38 @@ def retry_policy() -> delivery.RetryPolicy:
     )
 
 
-def send_message(message_id: int) -> str:
-    """Send one queued SMS through the configured provider, at most at the global rate."""
+def send_messages(message_ids: list[int]) -> dict[str, int]:
+    """Send a batch of queued SMS, several at once, each at most at the global rate.
+
+    Each message is recorded in its own short transaction as soon as the provider answers, so a worker
+    killed mid-batch can leave at most SEND_THREADS messages sent but unrecorded.
+    """
+    try:
+        with unit_of_work() as session:
+            claimed = delivery.claim(session, message_ids=message_ids)
+        with ThreadPoolExecutor(max_workers=SEND_THREADS) as pool:
+            outcomes = Counter(pool.map(send_one, claimed))
+    finally:
+        unmark(message_ids)
+    return dict(outcomes)
+
+
+def send_one(outgoing: delivery.Outgoing) -> str:
+    """Hand one claimed message to the provider and record what it said."""
     settings = get_settings()
     policy = policy_from(settings)
     if not rate_limiter().acquire(timeout_s=RATE_WAIT_S):
-        raise TransientSendError("rate limit wait timed out")  # RQ records it; the reconciler re-queues
-    with unit_of_work() as session:
-        outgoing = delivery.claim(session, message_id=message_id)
-    if outgoing is None:
-        return "skipped"
+        error: SendError = TransientSendError("send-rate limit wait timed out")
+        with unit_of_work() as session:
+            delivery.record_failure(
+                session,
+                message_id=outgoing.message_id,
+                error=error,
+                policy=policy,
+                retry=retry_policy(),
+                rng=_rng,
+            )
+        return "rate-limited"
     try:
         result = get_sender().send(
             to=outgoing.to,
@@ -59,16 +84,34 @@ def send_message(message_id: int) -> str:
             status_callback=status_callback_url(settings) if settings.sms_provider == "twilio" else None,
             validity_period_s=settings.sms_validity_seconds,
         )
-    except SendError as error:
+    except SendError as failure:
         with unit_of_work() as session:
             delay = delivery.record_failure(
-                session, message_id=message_id, error=error, policy=policy, retry=retry_policy(), rng=_rng
+                session,
+                message_id=outgoing.message_id,
+                error=failure,
+                policy=policy,
+                retry=retry_policy(),
+                rng=_rng,
             )
-        log.warning("sms.send_failed", message_id=message_id, code=error.code, retry_in_s=delay)
+        log.warning("sms.send_failed", message_id=outgoing.message_id, code=failure.code, retry_in_s=delay)
         return "retrying" if delay is not None else "failed"
     with unit_of_work() as session:
-        delivery.record_sent(session, message_id=message_id, result=result, policy=policy)
-    return result.sid
+        delivery.record_sent(session, message_id=outgoing.message_id, result=result, policy=policy)
+    return "sent"
+
+
+def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | None:
+    """Record a failed send in its own transaction; the retry delay, or None when it failed for good."""
+    with unit_of_work() as session:
+        return delivery.record_failure(
+            session,
+            message_id=outgoing.message_id,
+            error=error,
+            policy=policy_from(get_settings()),
+            retry=retry_policy(),
+            rng=_rng,
+        )
 
 
 def run_wave(incident_id: int) -> int:

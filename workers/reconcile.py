@@ -1,24 +1,24 @@
 """The reconciler: the database is the source of truth and Redis only a queue that may be wiped.
 
-It finds messages that should be on a queue (pending and due, or stuck `sending` after a worker died)
-and incidents whose wave timer is overdue, and queues them again. Jobs are idempotent, so queueing
+It finds messages that should be on a queue and are not (pending but absent from the queued-messages
+set that lives beside the queues, overdue retries, or stuck `sending` after a worker died) and
+incidents whose wave timer is overdue, and queues them again. Jobs are idempotent, so queueing
 something that was in fact still queued costs one no-op run.
 """
 
 from datetime import UTC, datetime, timedelta
 
-from rq.job import Job, JobStatus
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 
+from app.callout.service import WAVE_JOB
 from app.db import unit_of_work
 from app.incident.models import Incident, IncidentStatus
 from app.message.models import Direction, Message, MessageStatus
-from app.message.service import queue_for, send_job_id
-from app.queue import DEFAULT, PendingJob, enqueue_now, get_redis
+from app.message.service import send_jobs
+from app.queue import DEFAULT, PendingJob, enqueue_all, queued_messages
 
 PENDING_GRACE = timedelta(seconds=5)
 WAVE_GRACE = timedelta(seconds=5)
-BATCH = 5000
 
 
 def reconcile(*, stuck_after_s: float) -> dict[str, int]:
@@ -35,62 +35,37 @@ def reconcile(*, stuck_after_s: float) -> dict[str, int]:
                 Message.status == MessageStatus.sending,
                 Message.updated_at < now - timedelta(seconds=stuck_after_s),
             )
-            .values(status=MessageStatus.pending)
-            .returning(Message.id)
+            .values(status=MessageStatus.pending, next_attempt_at=None)
+            .returning(Message.id, Message.kind)
         ).all()
-        due = session.execute(
-            select(Message.id, Message.kind, Message.attempts)
-            .where(
+        waiting = session.execute(
+            select(Message.id, Message.kind).where(
                 Message.status == MessageStatus.pending,
                 Message.direction == Direction.outbound,
-                or_(
-                    and_(Message.next_attempt_at.is_(None), Message.updated_at < now - PENDING_GRACE),
-                    Message.next_attempt_at < now - PENDING_GRACE,
-                ),
+                Message.next_attempt_at.is_(None),
+                Message.updated_at < now - PENDING_GRACE,
             )
-            .order_by(Message.id)
-            .limit(BATCH)
         ).all()
-        overdue = session.scalars(
+        # Retries are timed by RQ's scheduler; one this late means the scheduler lost it (or its lock).
+        late_retries = session.execute(
+            select(Message.id, Message.kind).where(
+                Message.status == MessageStatus.pending,
+                Message.next_attempt_at < now - PENDING_GRACE,
+            )
+        ).all()
+        overdue_waves = session.scalars(
             select(Incident.id).where(
                 Incident.status == IncidentStatus.open,
                 Incident.next_wave_at.is_not(None),
                 Incident.next_wave_at < now - WAVE_GRACE,
             )
         ).all()
-    jobs = [
-        PendingJob(
-            "workers.jobs.send_message",
-            (message_id,),
-            queue_for(kind),
-            send_job_id(message_id, attempts),
-            None,
-        )
-        for message_id, kind, attempts in due
+    queued = queued_messages()
+    lost = [(i, kind) for i, kind in waiting if i not in queued]
+    again = [*unstuck, *lost, *late_retries]
+    jobs = send_jobs([(i, kind) for i, kind in again])
+    jobs += [
+        PendingJob(WAVE_JOB, (i,), DEFAULT, f"wave-{i}-late-{int(now.timestamp())}") for i in overdue_waves
     ]
-    jobs += [PendingJob("workers.jobs.run_wave", (i,), DEFAULT, f"wave-{i}-late", None) for i in overdue]
-    missing = _not_queued(jobs)
-    for job in missing:
-        enqueue_now(job)
-    return {
-        "unstuck": len(unstuck),
-        "messages": sum(1 for j in missing if j.func.endswith("send_message")),
-        "waves": sum(1 for j in missing if j.func.endswith("run_wave")),
-    }
-
-
-# SCHEDULED is not live here: every job reconcile looks at is already overdue, so a scheduled one means
-# RQ's scheduler is late (its lock still held by a worker that was killed) and the job is queued now.
-LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED}
-
-
-def _not_queued(jobs: list[PendingJob]) -> list[PendingJob]:
-    """The jobs that Redis does not hold alive (never queued, wiped, failed in RQ, or overdue)."""
-    if not jobs:
-        return []
-    found = Job.fetch_many([j.job_id for j in jobs], connection=get_redis())
-    return [
-        job
-        for job, rq_job in zip(jobs, found, strict=True)
-        if rq_job is None or rq_job.get_status(refresh=False) not in LIVE
-    ]
+    enqueue_all(jobs)
+    return {"unstuck": len(unstuck), "messages": len(again), "waves": len(overdue_waves)}

@@ -1,9 +1,10 @@
 """Who to call: the one query that picks nearby, qualified, available volunteers, nearest first.
 
 All the eligibility rules live here so the whole query can be read and EXPLAINed in one place.
-It filters with ST_DWithin on the GIST-indexed geography column, so PostGIS only looks at homes near
-the incident area, then ranks by 1 km distance band and, within a band, least recently called first
-(fairness: the nearest people are not called every time).
+The inner query walks the GIST index on the geography column nearest first (KNN `<->`), filtered by
+ST_DWithin and the eligibility rules, and stops after a pool a few times larger than asked for; so a
+dense city costs no more than a village. The outer query ranks that pool by 1 km distance band and,
+within a band, least recently called first (fairness: the nearest people are not called every time).
 """
 
 from dataclasses import dataclass
@@ -22,10 +23,13 @@ from app.volunteer.models import (
     Volunteer,
     VolunteerStatus,
 )
-from geo.sql import distance_km, within_km
+from geo.sql import distance_km, knn, within_km
 
 UK = ZoneInfo("Europe/London")
 BAND_KM = 1.0
+# The ranked pool: enough beyond `limit` that a 1 km band is rarely cut off before fairness applies.
+POOL_FACTOR = 4
+POOL_EXTRA = 100
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,12 @@ def candidates_query(
         AvailabilityWindow.starts <= local.time(),
         AvailabilityWindow.ends > local.time(),
     )
-    return (
-        select(Volunteer.id, distance.label("distance_km"))
+    pool = (
+        select(
+            Volunteer.id.label("volunteer_id"),
+            Volunteer.last_called_at.label("last_called_at"),
+            distance.label("distance_km"),
+        )
         .where(
             Volunteer.status == VolunteerStatus.active,
             Volunteer.phone.is_not(None),
@@ -91,11 +99,17 @@ def candidates_query(
             ~away.exists(),
             or_(~has_windows.exists(), and_(in_window.exists())),
         )
+        .order_by(knn(Volunteer.location, area))
+        .limit(limit * POOL_FACTOR + POOL_EXTRA)
+        .subquery("nearest")
+    )
+    return (
+        select(pool.c.volunteer_id, pool.c.distance_km)
         .order_by(
-            func.floor(distance / BAND_KM),
-            Volunteer.last_called_at.asc().nulls_first(),
-            distance,
-            Volunteer.id,
+            func.floor(pool.c.distance_km / BAND_KM),
+            pool.c.last_called_at.asc().nulls_first(),
+            pool.c.distance_km,
+            pool.c.volunteer_id,
         )
         .limit(limit)
     )

@@ -21,8 +21,8 @@ from app.callout.selection import find_candidates
 from app.errors import NotFound
 from app.incident.models import Incident, IncidentStatus, Need
 from app.message.models import Message, MessageKind, MessageStatus
-from app.message.service import cancel_unsent, queue_sms
-from app.queue import DEFAULT, enqueue_after_commit
+from app.message.service import cancel_unsent, outbound, queue_all, queue_sms
+from app.queue import DEFAULT, PendingJob, enqueue_after_commit
 from app.volunteer.models import Volunteer
 
 UK = ZoneInfo("Europe/London")
@@ -158,8 +158,8 @@ def _call(session: Session, *, incident: Incident, need: Need, candidates: Seque
         when=_when(incident),
         exercise=incident.exercise,
     )
-    for candidate in candidates:
-        callout = Callout(
+    new_callouts = [
+        Callout(
             incident_id=incident.id,
             need_id=need.id,
             volunteer_id=candidate.volunteer_id,
@@ -168,17 +168,24 @@ def _call(session: Session, *, incident: Incident, need: Need, candidates: Seque
             status=CalloutStatus.called,
             called_at=now,
         )
-        session.add(callout)
-        session.flush()
-        queue_sms(
-            session,
-            volunteer_id=candidate.volunteer_id,
-            to=phones[candidate.volunteer_id],
-            kind=MessageKind.callup,
-            body=body,
-            callout_id=callout.id,
-            incident_id=incident.id,
-        )
+        for candidate in candidates
+    ]
+    session.add_all(new_callouts)
+    session.flush()
+    queue_all(
+        session,
+        [
+            outbound(
+                volunteer_id=c.volunteer_id,
+                to=phones[c.volunteer_id],
+                kind=MessageKind.callup,
+                body=body,
+                callout_id=c.id,
+                incident_id=incident.id,
+            )
+            for c in new_callouts
+        ],
+    )
     record(
         session,
         actor=SYSTEM,
@@ -193,13 +200,9 @@ def schedule_wave(session: Session, *, incident: Incident, now: datetime) -> Non
     """Set the next wave time in the database and ask the RQ scheduler to run it then."""
     due = now + timedelta(seconds=incident.wave_timeout_s)
     incident.next_wave_at = due
+    job_id = f"wave-{incident.id}-{int(due.timestamp() * 1000)}"
     enqueue_after_commit(
-        session,
-        WAVE_JOB,
-        incident.id,
-        queue=DEFAULT,
-        job_id=f"wave-{incident.id}-{int(due.timestamp() * 1000)}",
-        delay_s=incident.wave_timeout_s,
+        session, PendingJob(WAVE_JOB, (incident.id,), DEFAULT, job_id, incident.wave_timeout_s)
     )
 
 

@@ -55,8 +55,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def demo_environment(config: DemoConfig) -> dict[str, str]:
-    """Settings for the demo's processes: its own database and Redis db, the simulator as Twilio."""
+def local_environment(*, database: str, redis_db: int, rate_per_second: float) -> dict[str, str]:
+    """Settings for a local stack (demo, benchmarks): own database and Redis db, the simulator as Twilio."""
     from app.settings import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
 
     base = make_url(os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nvr"))
@@ -64,15 +64,15 @@ def demo_environment(config: DemoConfig) -> dict[str, str]:
     api_port, sim_port = free_port(), free_port()
     return {
         "ENVIRONMENT": "development",
-        "DATABASE_URL": base.set(database=DEMO_DATABASE).render_as_string(hide_password=False),
-        "REDIS_URL": f"{redis}/{DEMO_REDIS_DB}",
+        "DATABASE_URL": base.set(database=database).render_as_string(hide_password=False),
+        "REDIS_URL": f"{redis}/{redis_db}",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
         "SMS_PROVIDER": "twilio",
         "TWILIO_API_BASE": f"http://127.0.0.1:{sim_port}",
         "TWILIO_ACCOUNT_SID": SIMULATOR_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": SIMULATOR_AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": "+447700900000",
-        "SMS_RATE_PER_SECOND": str(config.rate_per_second),
+        "SMS_RATE_PER_SECOND": str(rate_per_second),
         "NVR_API_PORT": str(api_port),
         "NVR_SIMULATOR_PORT": str(sim_port),
         "LOG_LEVEL": "WARNING",
@@ -112,13 +112,22 @@ def reset_database(url: str) -> None:
 
 
 @contextmanager
-def services(env: dict[str, str]) -> Iterator[None]:
-    """The simulator, the API and two workers as child processes, stopped on the way out."""
+def services(env: dict[str, str], *, workers: int = 2, latency_ms: int = 300) -> Iterator[None]:
+    """The simulator, the API and `workers` worker processes as children, stopped on the way out."""
     nvr = [sys.executable, "-m", "app.cli.main"]
     commands = [
-        [*nvr, "simulator", "--port", env["NVR_SIMULATOR_PORT"], "--latency-ms", "300", "--seed", "1"],
+        [
+            *nvr,
+            "simulator",
+            "--port",
+            env["NVR_SIMULATOR_PORT"],
+            "--latency-ms",
+            str(latency_ms),
+            "--seed",
+            "1",
+        ],
         [*nvr, "api", "--port", env["NVR_API_PORT"]],
-        [*nvr, "worker", "--processes", "2"],
+        [*nvr, "worker", "--processes", str(workers)],
     ]
     children = [
         subprocess.Popen(  # noqa: S603 (our own command line)
@@ -241,7 +250,9 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     from app.queue import get_redis
     from app.volunteer.seed import seed_near_town
 
-    env = demo_environment(config)
+    env = local_environment(
+        database=DEMO_DATABASE, redis_db=DEMO_REDIS_DB, rate_per_second=config.rate_per_second
+    )
     use_environment(env)
     configure_logging()
     console.print(f"[bold]nvr demo[/]: a flood at {config.town}, on database {DEMO_DATABASE}")

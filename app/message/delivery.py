@@ -22,8 +22,7 @@ from app.message.service import (
     RECEIPT_STATUSES,
     advance_status,
     apply_receipts,
-    queue_for,
-    send_job_id,
+    send_jobs,
     store_receipt,
 )
 from app.queue import enqueue_after_commit
@@ -55,43 +54,56 @@ def backoff_s(attempt: int, retry_after: float | None, retry: RetryPolicy, rng: 
     return max(delay, retry_after or 0.0)
 
 
-def _still_wanted(session: Session, message: Message) -> str | None:
+def _still_wanted(
+    message: Message,
+    volunteer: tuple[VolunteerStatus | None, str | None],
+    callout_status: CalloutStatus | None,
+    incident_status: IncidentStatus | None,
+) -> str | None:
     """Why this message must not go now (None when it should)."""
-    volunteer = session.get(Volunteer, message.volunteer_id) if message.volunteer_id else None
-    if volunteer is None or volunteer.phone is None:
+    status, phone = volunteer
+    if status is None or phone is None:
         return "volunteer gone"
-    if volunteer.status is VolunteerStatus.opted_out and message.kind is not MessageKind.opted_in:
+    if status is VolunteerStatus.opted_out and message.kind is not MessageKind.opted_in:
         return "volunteer opted out"
-    if volunteer.phone != message.to_number:
+    if phone != message.to_number:
         return "volunteer's number changed"
     if message.kind is MessageKind.callup and message.callout_id is not None:
-        callout = session.get(Callout, message.callout_id)
-        incident = session.get(Incident, message.incident_id) if message.incident_id else None
-        if callout is None or callout.status is not CalloutStatus.called:
+        if callout_status is not CalloutStatus.called:
             return "call-up no longer open"
-        if incident is None or incident.status is not IncidentStatus.open:
+        if incident_status is not IncidentStatus.open:
             return "incident closed"
     return None
 
 
-def claim(session: Session, *, message_id: int) -> Outgoing | None:
-    """Lock a pending message and mark it sending; None when it is not ours to send (now)."""
-    message = session.scalar(
-        select(Message).where(Message.id == message_id).with_for_update(skip_locked=True)
-    )
-    if message is None or message.status is not MessageStatus.pending:
-        return None
+def claim(session: Session, *, message_ids: list[int]) -> list[Outgoing]:
+    """Lock the pending, due, still wanted messages among these and mark them sending.
+
+    Rows another worker holds are skipped, so two jobs for the same message never both send it.
+    """
+    rows = session.execute(
+        select(Message, Volunteer.status, Volunteer.phone, Callout.status, Incident.status)
+        .outerjoin(Volunteer, Volunteer.id == Message.volunteer_id)
+        .outerjoin(Callout, Callout.id == Message.callout_id)
+        .outerjoin(Incident, Incident.id == Message.incident_id)
+        .where(Message.id.in_(message_ids), Message.status == MessageStatus.pending)
+        .order_by(Message.id)
+        .with_for_update(of=Message, skip_locked=True)
+    ).all()
     now = datetime.now(UTC)
-    if message.next_attempt_at is not None and message.next_attempt_at > now + timedelta(seconds=1):
-        return None
-    reason = _still_wanted(session, message)
-    if reason is not None:
-        message.status = MessageStatus.cancelled
-        message.error_message = reason
-        return None
-    message.status = MessageStatus.sending
-    message.attempts += 1
-    return Outgoing(message.id, message.to_number, message.body)
+    claimed = []
+    for message, volunteer_status, phone, callout_status, incident_status in rows:
+        if message.next_attempt_at is not None and message.next_attempt_at > now + timedelta(seconds=1):
+            continue
+        reason = _still_wanted(message, (volunteer_status, phone), callout_status, incident_status)
+        if reason is not None:
+            message.status = MessageStatus.cancelled
+            message.error_message = reason
+            continue
+        message.status = MessageStatus.sending
+        message.attempts += 1
+        claimed.append(Outgoing(message.id, message.to_number, message.body))
+    return claimed
 
 
 def record_sent(
@@ -127,14 +139,7 @@ def record_failure(
         message.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
         message.error_code = error.code
         message.error_message = error.message[:300]
-        enqueue_after_commit(
-            session,
-            "workers.jobs.send_message",
-            message.id,
-            queue=queue_for(message.kind),
-            job_id=send_job_id(message.id, message.attempts),
-            delay_s=delay,
-        )
+        enqueue_after_commit(session, *send_jobs([(message.id, message.kind)], delay_s=delay))
         return delay
     message.status = MessageStatus.failed
     message.error_code = error.code

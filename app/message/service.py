@@ -1,5 +1,6 @@
 """Outbound messages are rows first, then jobs; inbound messages are kept once per MessageSid."""
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -17,19 +18,60 @@ from app.message.models import (
     MessageStatus,
     Receipt,
 )
-from app.queue import HIGH, LOW, enqueue_after_commit
+from app.queue import HIGH, LOW, PendingJob, enqueue_after_commit
 
-SEND_JOB = "workers.jobs.send_message"
+SEND_JOB = "workers.jobs.send_messages"
+BATCH_SIZE = 20  # messages per send job: one RQ job and one claiming transaction for many sends
 
 
-def send_job_id(message_id: int, attempt: int = 0) -> str:
-    """Deterministic job id: the same message is never queued under two ids for one attempt."""
-    return f"send-{message_id}-{attempt}"
+def send_jobs(items: Sequence[tuple[int, MessageKind]], *, delay_s: float | None = None) -> list[PendingJob]:
+    """Send jobs for (message id, kind) pairs: batched, each batch on its kind's priority queue."""
+    by_queue: dict[str, list[int]] = {}
+    for message_id, kind in items:
+        by_queue.setdefault(queue_for(kind), []).append(message_id)
+    jobs = []
+    for queue, ids in by_queue.items():
+        for start in range(0, len(ids), BATCH_SIZE):
+            chunk = tuple(ids[start : start + BATCH_SIZE])
+            job_id = f"send-{chunk[0]}-{len(chunk)}-{uuid.uuid4().hex[:8]}"
+            jobs.append(PendingJob(SEND_JOB, (list(chunk),), queue, job_id, delay_s, chunk))
+    return jobs
 
 
 def queue_for(kind: MessageKind) -> str:
     """Call-ups and answers first; stand-downs and information after."""
     return HIGH if kind in HIGH_PRIORITY_KINDS else LOW
+
+
+def outbound(
+    *,
+    volunteer_id: int,
+    to: str,
+    kind: MessageKind,
+    body: str,
+    callout_id: int | None = None,
+    incident_id: int | None = None,
+) -> Message:
+    """A new outbound SMS row, not yet added to a session."""
+    return Message(
+        direction=Direction.outbound,
+        kind=kind,
+        volunteer_id=volunteer_id,
+        callout_id=callout_id,
+        incident_id=incident_id,
+        to_number=to,
+        body=body,
+        segments=count_segments(body).segments,
+        status=MessageStatus.pending,
+        attempts=0,
+    )
+
+
+def queue_all(session: Session, messages: Sequence[Message]) -> None:
+    """Insert outbound SMS rows in one batch and queue their sending for after commit."""
+    session.add_all(messages)
+    session.flush()
+    enqueue_after_commit(session, *send_jobs([(m.id, m.kind) for m in messages]))
 
 
 def queue_sms(
@@ -42,22 +84,11 @@ def queue_sms(
     callout_id: int | None = None,
     incident_id: int | None = None,
 ) -> Message:
-    """Record an outbound SMS and queue its sending for after commit."""
-    message = Message(
-        direction=Direction.outbound,
-        kind=kind,
-        volunteer_id=volunteer_id,
-        callout_id=callout_id,
-        incident_id=incident_id,
-        to_number=to,
-        body=body,
-        segments=count_segments(body).segments,
-        status=MessageStatus.pending,
-        attempts=0,
+    """Record one outbound SMS and queue its sending for after commit."""
+    message = outbound(
+        volunteer_id=volunteer_id, to=to, kind=kind, body=body, callout_id=callout_id, incident_id=incident_id
     )
-    session.add(message)
-    session.flush()
-    enqueue_after_commit(session, SEND_JOB, message.id, queue=queue_for(kind), job_id=send_job_id(message.id))
+    queue_all(session, [message])
     return message
 
 

@@ -34,7 +34,7 @@ def callup(client: TestClient, coordinator: dict[str, str], db: Session) -> Iter
     db.commit()
     client.post("/api/v1/incidents", json=incident_body(overask=1), headers=coordinator)
     message = db.scalars(select(Message).where(Message.kind == MessageKind.callup)).one()
-    assert delivery.claim(db, message_id=message.id) is not None
+    assert delivery.claim(db, message_ids=[message.id])
     yield message
 
 
@@ -82,7 +82,7 @@ def test_stop_cancels_a_call_up_already_queued(client: TestClient, db: Session) 
     )
     db.commit()
     sms(client, volunteer.phone or "", "STOP")
-    assert delivery.claim(db, message_id=queued.id) is None
+    assert delivery.claim(db, message_ids=[queued.id]) == []
     db.refresh(queued)
     assert queued.status is MessageStatus.cancelled
 
@@ -116,9 +116,9 @@ def test_transient_errors_back_off_then_fail(db: Session, callup: Message) -> No
         )
         assert delay is not None and callup.status is MessageStatus.pending
         delays.append(delay)
-        assert delivery.claim(db, message_id=callup.id) is None  # not due yet
+        assert delivery.claim(db, message_ids=[callup.id]) == []  # not due yet
         callup.next_attempt_at = None
-        assert delivery.claim(db, message_id=callup.id) is not None
+        assert delivery.claim(db, message_ids=[callup.id])
     assert 2.0 <= delays[0] <= 6.0 and 4.0 <= delays[1] <= 12.0
     assert (
         delivery.record_failure(db, message_id=callup.id, error=error, policy=POLICY, retry=RETRY, rng=rng)
