@@ -23,6 +23,7 @@ from app.incident.models import Incident, IncidentStatus, Need
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import cancel_unsent, outbound, queue_all, queue_sms
 from app.queue import DEFAULT, PendingJob, enqueue_after_commit
+from app.skill.models import Skill
 from app.volunteer.models import Volunteer
 
 UK = ZoneInfo("Europe/London")
@@ -70,8 +71,6 @@ def _when(incident: Incident) -> str | None:
 
 
 def _skill_name(session: Session, code: str) -> str:
-    from app.skill.models import Skill
-
     skill = session.get(Skill, code)
     return skill.name.lower() if skill else code.replace("_", " ")
 

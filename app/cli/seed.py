@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 
 from app.db import unit_of_work
+from app.settings import get_settings
 from app.volunteer.seed import analyze_reserve, seed_volunteers
 from geo.places import find_town
 
@@ -18,6 +19,14 @@ def seed(
     radius_km: float = typer.Option(20.0, min=0.1, max=500, help="with --near: how far homes spread"),
 ) -> None:
     """Add synthetic volunteers: homes spread like the UK population, valid unique mobiles, passports."""
+    settings = get_settings()
+    if settings.sms_provider == "twilio" and not settings.twilio_api_base:
+        # Synthetic numbers are valid UK mobiles that may belong to real people.
+        typer.echo(
+            "error: refusing to seed a reserve that sends through real Twilio (TWILIO_API_BASE unset)",
+            err=True,
+        )
+        raise typer.Exit(2)
     console = Console()
     try:
         town = find_town(near) if near is not None else None
