@@ -5,10 +5,12 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.area.routes import router as area_router
 from app.db import get_engine
 from app.errors import install_error_handlers
 from app.incident.routes import router as incident_router
 from app.logs import configure_logging
+from app.map.routes import router as map_router
 from app.volunteer.routes import router as volunteer_router
 from app.webhook.routes import router as webhook_router
 
@@ -25,6 +27,8 @@ def create_app() -> FastAPI:
     app.include_router(volunteer_router)
     app.include_router(incident_router)
     app.include_router(webhook_router)
+    app.include_router(area_router)
+    app.include_router(map_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

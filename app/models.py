@@ -1,10 +1,12 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
+from app.area.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.callout.models import Callout
 from app.db import Base
 from app.incident.models import Incident, Need
+from app.map.models import CapacityCell, CapacityRefresh
 from app.message.models import Message, Receipt
 from app.organisation.models import Organisation
 from app.skill.models import Skill
@@ -18,10 +20,13 @@ from app.volunteer.models import (
 
 __all__ = [
     "ApiToken",
+    "Area",
     "AuditEvent",
     "AvailabilityWindow",
     "Base",
     "Callout",
+    "CapacityCell",
+    "CapacityRefresh",
     "Credential",
     "Incident",
     "Message",

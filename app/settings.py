@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     send_backoff_cap_s: float = Field(default=120.0, gt=0)
     reconcile_every_s: int = Field(default=10, ge=1)
     sending_stuck_after_s: int = Field(default=60, ge=1)
+    capacity_refresh_every_s: int = Field(default=300, ge=10)
 
     default_overask: float = Field(default=2.0, ge=1.0, le=20.0)
     default_wave_timeout_s: int = Field(default=600, ge=1)
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
     max_radius_km: float = Field(default=80.0, gt=0)
 
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    basemap_attribution: str = "© OpenStreetMap contributors"
 
     @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> "Settings":

@@ -1,12 +1,13 @@
 """Run every benchmark in turn and print their numbers (`make bench`)."""
 
-from benchmarks import dispatch, selection
+from benchmarks import dispatch, maps, selection
 
 
 def main() -> None:
-    """Selection latency, then dispatch throughput."""
+    """Selection latency, dispatch throughput, then the map layers on a million volunteers."""
     selection.run(volunteers=100_000, incidents=200)
     dispatch.run(callups=2000, workers=4)
+    maps.run(volunteers=1_000_000, requests=200, reuse=False)
 
 
 if __name__ == "__main__":

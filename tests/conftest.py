@@ -123,5 +123,5 @@ def coordinator(db: Session) -> dict[str, str]:
 
 @pytest.fixture
 def viewer(db: Session) -> dict[str, str]:
-    """Headers of a forum viewer bound to Cumbria's area code."""
+    """Headers of a forum viewer bound to Cheshire's area code (E48000004)."""
     return bearer(db, Role.lrf_viewer, area="E48000004")

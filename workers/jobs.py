@@ -15,6 +15,7 @@ from alerts.sender import SendError, TransientSendError
 from app.callout import service as callouts
 from app.db import unit_of_work
 from app.incident.service import policy_from
+from app.map import capacity
 from app.message import delivery
 from app.message.sender import get_sender, status_callback_url
 from app.queue import get_redis, unmark
@@ -118,6 +119,12 @@ def run_wave(incident_id: int) -> int:
     """A wave timer fired: call more people for unfilled needs and set the next timer."""
     with unit_of_work() as session:
         return callouts.run_wave(session, incident_id=incident_id, policy=policy_from(get_settings()))
+
+
+def refresh_capacity() -> int:
+    """Recount the capacity map's cells from the reserve; returns how many cells it holds."""
+    with unit_of_work() as session:
+        return capacity.refresh_capacity(session).cells
 
 
 def reconcile() -> dict[str, int]:

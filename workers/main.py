@@ -10,9 +10,11 @@ from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from app.logs import configure_logging
-from app.queue import DEFAULT, QUEUE_ORDER, get_queue, get_redis
+from app.queue import DEFAULT, LOW, QUEUE_ORDER, get_queue, get_redis
 from app.settings import get_settings
-from workers.jobs import reconcile  # also preloads every job module before the worker takes work
+
+# Importing the jobs also preloads every module a job needs before the worker takes work.
+from workers.jobs import reconcile, refresh_capacity
 
 log = structlog.get_logger(__name__)
 MAINTENANCE_EVERY_S = 15
@@ -36,7 +38,9 @@ def run_cron() -> None:
     """Run the reconciler on a fixed interval; the schedule lives in this process, so FLUSHALL keeps it."""
     configure_logging()
     cron = CronScheduler(connection=get_redis(), logging_level="WARNING")
-    cron.register(func=reconcile, queue_name=DEFAULT, interval=get_settings().reconcile_every_s)
+    settings = get_settings()
+    cron.register(func=reconcile, queue_name=DEFAULT, interval=settings.reconcile_every_s)
+    cron.register(func=refresh_capacity, queue_name=LOW, interval=settings.capacity_refresh_every_s)
     cron.start()
 
 

@@ -26,13 +26,15 @@ class DeliveryWorker:
         self._webhooks = webhooks
         self._latency_s = latency_ms / 1000
         self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="simulator-delivery")
+        self._stopping = False
 
     def start(self, message: SimMessage, failure_code: int | None) -> None:
         """Begin delivering an accepted message; failure_code plays a 3000x delivery error."""
         self._executor.submit(self._deliver, message, failure_code, time.monotonic())
 
     def shutdown(self) -> None:
-        """Stop taking work and drop what has not started."""
+        """Stop taking work and drop what has not started; deliveries under way stop at their next step."""
+        self._stopping = True
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _deliver(self, message: SimMessage, failure_code: int | None, accepted_at: float) -> None:
@@ -75,7 +77,7 @@ class DeliveryWorker:
 
     def _notify(self, message: SimMessage) -> None:
         """POST one status callback; an app that is down or failing is logged, never raised."""
-        if not message.status_callback:
+        if not message.status_callback or self._stopping:
             return
         params = {
             "MessageSid": message.sid,

@@ -2,11 +2,12 @@
 
 import typer
 
-from app.cli import db, demo, seed, simulator, token, volunteers
+from app.cli import areas, db, demo, seed, simulator, token, volunteers
 
 cli = typer.Typer(help="nvr: National Volunteer Reserve operator tools.", no_args_is_help=True)
 cli.add_typer(db.app, name="db")
 cli.add_typer(token.app, name="token")
+cli.add_typer(areas.app, name="areas")
 cli.add_typer(volunteers.app, name="volunteers")
 cli.command("seed")(seed.seed)
 cli.command()(simulator.simulator)

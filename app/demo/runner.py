@@ -243,12 +243,15 @@ def unsent() -> int:
 
 def run_demo(config: DemoConfig, console: Console) -> int:
     """The whole mobilisation; returns the process exit code (0 when every need filled)."""
+    from app.area.service import area_around
     from app.auth.models import Role
     from app.auth.service import create_token
     from app.db import unit_of_work
     from app.logs import configure_logging
+    from app.map.capacity import refresh_capacity
     from app.queue import get_redis
     from app.volunteer.seed import seed_near_town
+    from geo.places import find_town
 
     env = local_environment(
         database=DEMO_DATABASE, redis_db=DEMO_REDIS_DB, rate_per_second=config.rate_per_second
@@ -259,17 +262,33 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     reset_database(env["DATABASE_URL"])
     get_redis().flushdb()
     started = time.monotonic()
+    town = find_town(config.town)
+    area_code = f"DEMO-{town.name.upper().replace(' ', '-')}"
     with unit_of_work() as session:
         seeded = seed_near_town(
             session, town=config.town, n=config.volunteers, radius_km=config.radius_km, seed=config.seed
         )
         token = create_token(session, name="demo coordinator", role=Role.coordinator)
+        # The demo brings its own forum area, so the map works without the official boundaries.
+        area_around(
+            session,
+            code=area_code,
+            name=f"{town.name} demo forum",
+            lon=town.lon,
+            lat=town.lat,
+            radius_km=config.radius_km,
+            actor="demo",
+        )
+        viewer = create_token(session, name="demo forum viewer", role=Role.lrf_viewer, area_code=area_code)
+    with unit_of_work() as session:
+        refresh_capacity(session)
     console.print(
         f"seeded {seeded:,} volunteers within {config.radius_km:.0f} km of {config.town} "
         f"in {time.monotonic() - started:.1f} s"
     )
     with services(env):
         console.print(f"API {env['PUBLIC_BASE_URL']}/docs  ·  SMS simulator {env['TWILIO_API_BASE']}/")
+        console.print(f"map {env['PUBLIC_BASE_URL']}/map  ·  forum viewer token {viewer}")
         crowd = SimulatedVolunteers(env["TWILIO_API_BASE"], temperament=config.temperament, seed=config.seed)
         crowd.start()
         try:
