@@ -1,10 +1,11 @@
 """Who to call: the one query that picks nearby, qualified, available volunteers, nearest first.
 
 All the eligibility rules live here so the whole query can be read and EXPLAINed in one place.
-The inner query walks the GIST index on the geography column nearest first (KNN `<->`), filtered by
+The inner query walks the GIST index on (skill, home) nearest first (KNN `<->`), filtered by
 ST_DWithin and the eligibility rules, and stops after a pool a few times larger than asked for; so a
-dense city costs no more than a village. The outer query ranks that pool by 1 km distance band and,
-within a band, least recently called first (fairness: the nearest people are not called every time).
+dense city or a common skill costs no more than a village. The outer query ranks that pool by 1 km
+distance band and, within a band, least recently called first (fairness: the nearest people are not
+called every time). A passport holds one entry per skill, so nobody appears twice.
 """
 
 from dataclasses import dataclass
@@ -46,13 +47,10 @@ def candidates_query(
     """The selection query for one need of one incident (see the module docstring for the rules)."""
     area = select(Incident.area).where(Incident.id == incident_id).scalar_subquery()
     local = starts_at.astimezone(UK)
-    distance = distance_km(Volunteer.location, area)
-
-    qualified = select(Credential.id).where(
-        Credential.volunteer_id == Volunteer.id,
-        Credential.skill_code == skill,
-        or_(Credential.expires_on.is_(None), Credential.expires_on >= local.date()),
-    )
+    # Driven from the credentials of the skill, whose copy of the holder's home shares a GIST index
+    # with the skill code: only people holding the skill are ever visited.
+    home = Credential.location
+    distance = distance_km(home, area)
     already_called = select(Callout.id).where(
         Callout.incident_id == incident_id, Callout.volunteer_id == Volunteer.id
     )
@@ -85,21 +83,20 @@ def candidates_query(
             Volunteer.last_called_at.label("last_called_at"),
             distance.label("distance_km"),
         )
+        .join(Volunteer, Volunteer.id == Credential.volunteer_id)
         .where(
+            Credential.skill_code == skill,
+            or_(Credential.expires_on.is_(None), Credential.expires_on >= local.date()),
+            within_km(home, area, radius_km),
             Volunteer.status == VolunteerStatus.active,
             Volunteer.phone.is_not(None),
-            within_km(Volunteer.location, area, radius_km),
-            or_(
-                Volunteer.max_travel_km.is_(None),
-                within_km(Volunteer.location, area, Volunteer.max_travel_km),
-            ),
-            qualified.exists(),
+            or_(Volunteer.max_travel_km.is_(None), within_km(home, area, Volunteer.max_travel_km)),
             ~already_called.exists(),
             ~busy_elsewhere.exists(),
             ~away.exists(),
             or_(~has_windows.exists(), and_(in_window.exists())),
         )
-        .order_by(knn(Volunteer.location, area))
+        .order_by(knn(home, area))
         .limit(limit * POOL_FACTOR + POOL_EXTRA)
         .subquery("nearest")
     )

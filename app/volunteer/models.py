@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -84,6 +85,10 @@ class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (
         Index("ix_credentials_skill_expiry", "skill_code", "expires_on"),
+        # btree_gist lets one GIST index serve "this skill, nearest first": selection walks only the
+        # homes of people holding the skill instead of every home in the radius.
+        Index("ix_credentials_skill_location", "skill_code", "location", postgresql_using="gist"),
+        UniqueConstraint("volunteer_id", "skill_code", name="uq_credentials_volunteer_skill"),
         CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
     )
 
@@ -95,6 +100,10 @@ class Credential(Base):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     verified_by: Mapped[str | None] = mapped_column(String(120))
     expires_on: Mapped[date | None] = mapped_column(Date)
+    # A copy of the holder's home, kept by database triggers (migration 0004), never written by the app.
+    location: Mapped[WKBElement | None] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=False), server_default=None
+    )
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="credentials", lazy="raise")
     issuer: Mapped[Organisation | None] = relationship(lazy="raise")

@@ -99,6 +99,17 @@ def _phone(value: str) -> str:
     return normalise_mobile(value)
 
 
+def _one_entry_per_skill(value: list[CredentialIn] | None) -> list[CredentialIn] | None:
+    """A passport holds one entry per skill; two for the same skill are a mistake to report."""
+    if value is None:
+        return None
+    codes = [c.code for c in value]
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        raise ValueError(f"skill listed twice: {', '.join(twice)}")
+    return value
+
+
 class VolunteerCreate(BaseModel):
     """A new volunteer."""
 
@@ -117,6 +128,7 @@ class VolunteerCreate(BaseModel):
     consent_at: datetime | None = None
 
     _normalise_phone = field_validator("phone")(_phone)
+    _unique_skills = field_validator("skills")(_one_entry_per_skill)
 
 
 class VolunteerUpdate(BaseModel):
@@ -136,6 +148,7 @@ class VolunteerUpdate(BaseModel):
     status: Literal["active", "paused", "opted_out"] | None = None
 
     _normalise_phone = field_validator("phone")(lambda v: None if v is None else _phone(v))
+    _unique_skills = field_validator("skills")(_one_entry_per_skill)
 
 
 class VolunteerRead(BaseModel):

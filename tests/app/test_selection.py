@@ -134,4 +134,31 @@ def test_selection_uses_the_spatial_index(
     plan = explain(
         db, incident_id=incident_id, skill="first_aid", radius_km=10, starts_at=datetime.now(UTC), limit=10
     )
-    assert "ix_volunteers_location" in plan, plan
+    assert "ix_credentials_skill_location" in plan, plan
+
+
+def test_a_volunteer_who_moves_is_found_at_the_new_home(
+    client: TestClient, coordinator: dict[str, str], db: Session
+) -> None:
+    mover = add_volunteer(db, km=50)
+    db.commit()
+    assert called_ids(client, coordinator, declare(client, coordinator)) == set()
+    moved = client.patch(
+        f"/api/v1/volunteers/{mover.id}",
+        json={"location": {"type": "Point", "coordinates": [-2.94, 54.90]}},
+        headers=coordinator,
+    )
+    assert moved.status_code == 200, moved.text
+    assert called_ids(client, coordinator, declare(client, coordinator, title="After the move")) == {mover.id}
+
+
+def test_a_passport_holds_one_entry_per_skill(client: TestClient, coordinator: dict[str, str]) -> None:
+    body = {
+        "name": "Twice",
+        "phone": "07911 999001",
+        "location": {"type": "Point", "coordinates": [-2.9, 54.9]},
+        "skills": [{"code": "first_aid"}, {"code": "first_aid", "level": 3}],
+    }
+    response = client.post("/api/v1/volunteers", json=body, headers=coordinator)
+    assert response.status_code == 422
+    assert "listed twice: first_aid" in response.json()["detail"]
