@@ -9,22 +9,15 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken, Role
 from app.auth.service import find_token
-from app.db import get_sessionmaker
+from app.db import unit_of_work
 from app.errors import Forbidden, Unauthorized
 from app.settings import Settings, get_settings
 
 
 def get_session() -> Iterator[Session]:
     """One session per request; the request commits when the handler returns without error."""
-    session = get_sessionmaker()()
-    try:
+    with unit_of_work() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -5,6 +5,8 @@ from pathlib import Path
 import typer
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 import migrations
 from app.settings import get_settings
@@ -21,6 +23,22 @@ def alembic_config(url: str | None = None) -> Config:
     config.set_main_option("path_separator", "os")
     config.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     return config
+
+
+def rebuild_database(url: str) -> None:
+    """Create the database at `url` if missing, empty it, and migrate it from scratch (demo, benchmarks)."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": parsed.database}):
+            conn.execute(text(f'create database "{parsed.database}"'))
+    admin.dispose()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    command.upgrade(alembic_config(url), "head")
 
 
 @app.command()

@@ -19,7 +19,7 @@ import httpx
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from alerts.simulator.client import SimulatorClient
@@ -89,26 +89,6 @@ def use_environment(env: dict[str, str]) -> None:
     os.environ.update(env)
     for cached in (get_settings, get_engine, get_sessionmaker, get_redis, get_sender):
         cached.cache_clear()
-
-
-def reset_database(url: str) -> None:
-    """Create the demo database if needed and rebuild it from the migrations."""
-    from alembic import command
-
-    from app.cli.db import alembic_config
-
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": parsed.database}):
-            conn.execute(text(f'create database "{parsed.database}"'))
-    admin.dispose()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    command.upgrade(alembic_config(url), "head")
 
 
 @contextmanager
@@ -246,6 +226,7 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     from app.area.service import area_around
     from app.auth.models import Role
     from app.auth.service import create_token
+    from app.cli.db import rebuild_database
     from app.db import unit_of_work
     from app.logs import configure_logging
     from app.map.capacity import refresh_capacity
@@ -259,7 +240,7 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     use_environment(env)
     configure_logging()
     console.print(f"[bold]nvr demo[/]: a flood at {config.town}, on database {DEMO_DATABASE}")
-    reset_database(env["DATABASE_URL"])
+    rebuild_database(env["DATABASE_URL"])
     get_redis().flushdb()
     started = time.monotonic()
     town = find_town(config.town)

@@ -3,11 +3,17 @@
 import os
 import signal
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 from redis import Redis
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from app.message.models import Message, MessageKind, MessageStatus
 from tests.conftest import TEST_REDIS_URL
+
+SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
 
 
 def kill_hard(process: subprocess.Popen[bytes]) -> None:
@@ -30,3 +36,20 @@ def pg_cluster() -> list[str]:
 def postgres(action: str) -> None:
     """Stop or start the local PostgreSQL server."""
     subprocess.run([*pg_cluster(), action], check=True, capture_output=True, timeout=60)
+
+
+def callups_by_status(live: Session) -> Counter[MessageStatus]:
+    """How many call-up messages are in each status, read afresh."""
+    live.expire_all()
+    rows = live.execute(
+        select(Message.status, func.count())
+        .where(Message.kind == MessageKind.callup)
+        .group_by(Message.status)
+    ).all()
+    return Counter({status: n for status, n in rows})
+
+
+def handed_over(live: Session) -> int:
+    """Call-ups the provider has accepted."""
+    counts = callups_by_status(live)
+    return sum(counts[s] for s in SENT)

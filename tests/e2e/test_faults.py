@@ -6,35 +6,18 @@ from collections import Counter
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.simulator.client import SimulatorClient
 from alerts.simulator.config import SimulatorConfig
-from app.message.models import Message, MessageKind, MessageStatus
+from app.message.models import Message, MessageStatus
 from tests.app.reserve import add_volunteer, incident_body
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
-from tests.e2e.faults import flush_redis, kill_hard, postgres
+from tests.e2e.faults import SENT, flush_redis, handed_over, kill_hard, postgres
 from workers.jobs import SEND_THREADS
 
 WORKER_PROCESSES = 2
-SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
-
-
-def callups_by_status(live: Session) -> Counter[MessageStatus]:
-    live.expire_all()
-    rows = live.execute(
-        select(Message.status, func.count())
-        .where(Message.kind == MessageKind.callup)
-        .group_by(Message.status)
-    ).all()
-    return Counter({status: n for status, n in rows})
-
-
-def handed_over(live: Session) -> int:
-    counts = callups_by_status(live)
-    return sum(counts[s] for s in SENT)
 
 
 def declare_for(api: httpx.Client, live: Session, people: int, **overrides: Any) -> int:
@@ -136,9 +119,3 @@ def test_postgres_restart_gives_503_then_recovers(
     response = api.post("/api/v1/incidents", json=incident_body())
     assert response.status_code == 201, response.text
     wait_for(lambda: any(m["to"] == volunteer.phone for m in simulator.messages()), timeout_s=30)
-
-
-@pytest.fixture(autouse=True)
-def _postgres_is_up() -> None:
-    """A fault test must never leave PostgreSQL stopped for the tests after it."""
-    subprocess.run(["pg_lsclusters"], check=False, capture_output=True)

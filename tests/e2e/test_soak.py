@@ -18,14 +18,13 @@ from alerts.simulator.config import SimulatorConfig
 from app.message.models import Message, MessageKind, MessageStatus
 from tests.app.reserve import CARLISLE, incident_body
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
-from tests.e2e.faults import flush_redis, kill_hard
+from tests.e2e.faults import SENT, callups_by_status, flush_redis, handed_over, kill_hard
 from workers.jobs import SEND_THREADS
 
 CALLUPS = 3000
 PROCESSES = 2
 KILLS = 2
 OPT_OUTS = 30
-SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
 DONE = (*SENT, MessageStatus.failed, MessageStatus.cancelled)
 
 
@@ -52,21 +51,6 @@ def seed_reserve(live: Session) -> list[str]:
     return list(live.scalars(text("SELECT phone FROM volunteers ORDER BY id")))
 
 
-def progress(live: Session) -> Counter[MessageStatus]:
-    live.expire_all()
-    rows = live.execute(
-        select(Message.status, func.count())
-        .where(Message.kind == MessageKind.callup)
-        .group_by(Message.status)
-    ).all()
-    return Counter({status: n for status, n in rows})
-
-
-def handed_over(live: Session) -> int:
-    counts = progress(live)
-    return sum(counts[s] for s in SENT)
-
-
 def test_soak(
     live: Session, api: httpx.Client, simulator: SimulatorClient, sim_config: SimulatorConfig
 ) -> None:
@@ -88,11 +72,11 @@ def test_soak(
             worker = start_worker(PROCESSES)
         wait_for(lambda: handed_over(live) >= 2200, timeout_s=120, every_s=0.2)
         flush_redis()
-        wait_for(lambda: sum(progress(live)[s] for s in DONE) == CALLUPS, timeout_s=150, every_s=0.5)
+        wait_for(lambda: sum(callups_by_status(live)[s] for s in DONE) == CALLUPS, timeout_s=150, every_s=0.5)
     finally:
         stop_worker(worker)
 
-    counts = progress(live)
+    counts = callups_by_status(live)
     live.expire_all()
     failed_without_reason = live.scalar(
         select(func.count()).where(
