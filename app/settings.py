@@ -47,12 +47,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def refuse_placeholder_secrets(self) -> "Settings":
-        """Refuse to run in production with a placeholder or missing Twilio secret."""
-        if self.environment == "production" and self.sms_provider == "twilio":
+        """Outside development, refuse a placeholder, missing or simulator Twilio secret."""
+        if self.environment != "development" and self.sms_provider == "twilio":
             if self.twilio_auth_token.strip().lower() in PLACEHOLDER_SECRETS:
-                raise ValueError("TWILIO_AUTH_TOKEN is a placeholder; set the real auth token in production")
+                raise ValueError(f"TWILIO_AUTH_TOKEN is a placeholder ({self.environment}); set the real one")
             if self.twilio_auth_token == SIMULATOR_AUTH_TOKEN:
-                raise ValueError("TWILIO_AUTH_TOKEN is the simulator's token; set the real one in production")
+                raise ValueError(
+                    f"TWILIO_AUTH_TOKEN is the simulator's; set the real one ({self.environment})"
+                )
         if self.sms_provider == "twilio" and not (
             self.twilio_from_number or self.twilio_messaging_service_sid
         ):

@@ -90,14 +90,14 @@ def api(live: Session) -> Iterator[httpx.Client]:
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def start_worker(processes: int = 1) -> subprocess.Popen[bytes]:
+def start_worker(processes: int = 1, **settings: str) -> subprocess.Popen[bytes]:
     """`nvr worker` as its own process group, so a test can kill it hard; its log goes to test-artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
     with (ARTIFACTS / "worker.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "app.cli.main", "worker", "--processes", str(processes)],
             cwd=ROOT,
-            env=os.environ.copy(),
+            env={**os.environ, **settings},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

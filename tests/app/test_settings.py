@@ -1,0 +1,35 @@
+"""Settings refuse placeholder secrets outside development."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import SIMULATOR_AUTH_TOKEN, Settings
+
+TWILIO = {"sms_provider": "twilio", "twilio_from_number": "+447700900000", "twilio_account_sid": "AC1"}
+
+
+@pytest.mark.parametrize("token", ["", "changeme", "secret", SIMULATOR_AUTH_TOKEN])
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_placeholder_secrets_are_refused_outside_development(token: str, environment: str) -> None:
+    with pytest.raises(ValidationError, match="TWILIO_AUTH_TOKEN"):
+        Settings(environment=environment, twilio_auth_token=token, **TWILIO)
+
+
+def test_development_may_use_the_simulator_token() -> None:
+    settings = Settings(environment="development", twilio_auth_token=SIMULATOR_AUTH_TOKEN, **TWILIO)
+    assert settings.twilio_auth_token == SIMULATOR_AUTH_TOKEN
+
+
+def test_twilio_needs_a_sender() -> None:
+    with pytest.raises(ValidationError, match="TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"):
+        Settings(
+            sms_provider="twilio",
+            twilio_auth_token="a-real-looking-token",
+            twilio_from_number="",
+            twilio_messaging_service_sid="",
+        )
+
+
+def test_a_real_token_in_production_is_accepted() -> None:
+    settings = Settings(environment="production", twilio_auth_token="4f1c0e7b9a2d", **TWILIO)
+    assert settings.environment == "production"
