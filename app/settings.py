@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     send_backoff_base_s: float = Field(default=2.0, gt=0)
     send_backoff_cap_s: float = Field(default=120.0, gt=0)
     reconcile_every_s: int = Field(default=10, ge=1)
-    sending_stuck_after_s: int = Field(default=60, ge=1)
+    # Longer than the provider call's timeout (10 s), so a send still in progress is never judged stuck.
+    sending_stuck_after_s: int = Field(default=60, ge=11)
     capacity_refresh_every_s: int = Field(default=300, ge=10)
 
     default_overask: float = Field(default=2.0, ge=1.0, le=20.0)

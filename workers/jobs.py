@@ -49,8 +49,9 @@ def retry_policy() -> delivery.RetryPolicy:
 def send_messages(message_ids: list[int]) -> dict[str, int]:
     """Send a batch of queued SMS, several at once, each at most at the global rate.
 
-    Each message is recorded in its own short transaction as soon as the provider answers, so a worker
-    killed mid-batch can leave at most SEND_THREADS messages sent but unrecorded.
+    Claimed messages are `sending`; each one's claim is confirmed (and its stuck clock restarted) just
+    before its provider call and the answer is recorded in its own short transaction, so a worker killed
+    mid-batch can leave at most SEND_THREADS messages sent but unrecorded.
     """
     try:
         with unit_of_work() as session:
@@ -65,19 +66,12 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
 def send_one(outgoing: delivery.Outgoing) -> str:
     """Hand one claimed message to the provider and record what it said."""
     settings = get_settings()
-    policy = policy_from(settings)
     if not rate_limiter().acquire(timeout_s=RATE_WAIT_S):
-        error: SendError = TransientSendError("send-rate limit wait timed out")
-        with unit_of_work() as session:
-            delivery.record_failure(
-                session,
-                message_id=outgoing.message_id,
-                error=error,
-                policy=policy,
-                retry=retry_policy(),
-                rng=_rng,
-            )
+        record_failure(outgoing, TransientSendError("send-rate limit wait timed out"))
         return "rate-limited"
+    with unit_of_work() as session:
+        if not delivery.start(session, message_id=outgoing.message_id):
+            return "skipped"
     try:
         result = get_sender().send(
             to=outgoing.to,
@@ -86,19 +80,13 @@ def send_one(outgoing: delivery.Outgoing) -> str:
             validity_period_s=settings.sms_validity_seconds,
         )
     except SendError as failure:
-        with unit_of_work() as session:
-            delay = delivery.record_failure(
-                session,
-                message_id=outgoing.message_id,
-                error=failure,
-                policy=policy,
-                retry=retry_policy(),
-                rng=_rng,
-            )
+        delay = record_failure(outgoing, failure)
         log.warning("sms.send_failed", message_id=outgoing.message_id, code=failure.code, retry_in_s=delay)
         return "retrying" if delay is not None else "failed"
     with unit_of_work() as session:
-        delivery.record_sent(session, message_id=outgoing.message_id, result=result, policy=policy)
+        delivery.record_sent(
+            session, message_id=outgoing.message_id, result=result, policy=policy_from(settings)
+        )
     return "sent"
 
 

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from alerts.sender import SendError, SendResult, TransientSendError, consent_revoked, number_invalid
@@ -77,9 +77,9 @@ def _still_wanted(
 
 
 def claim(session: Session, *, message_ids: list[int]) -> list[Outgoing]:
-    """Lock the pending, due, still wanted messages among these and mark them sending.
+    """Lock the pending, due, still wanted messages among these and mark them `sending`.
 
-    Rows another worker holds are skipped, so two jobs for the same message never both send it.
+    Rows another worker holds are skipped; unwanted ones are cancelled here.
     """
     rows = session.execute(
         select(Message, Volunteer.status, Volunteer.phone, Callout.status, Incident.status)
@@ -104,6 +104,21 @@ def claim(session: Session, *, message_ids: list[int]) -> list[Outgoing]:
         message.attempts += 1
         claimed.append(Outgoing(message.id, message.to_number, message.body))
     return claimed
+
+
+def start(session: Session, *, message_id: int) -> bool:
+    """Confirm, just before the provider call, that this claim still holds, and restart its stuck clock.
+
+    False when the reconciler has meanwhile judged the claim stuck and put the message back: then the
+    job it queued sends it, not us.
+    """
+    still_ours = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == MessageStatus.sending)
+        .values(updated_at=func.now())
+        .returning(Message.id)
+    ).first()
+    return still_ours is not None
 
 
 def record_sent(

@@ -35,6 +35,9 @@ def callup(client: TestClient, coordinator: dict[str, str], db: Session) -> Iter
     client.post("/api/v1/incidents", json=incident_body(overask=1), headers=coordinator)
     message = db.scalars(select(Message).where(Message.kind == MessageKind.callup)).one()
     assert delivery.claim(db, message_ids=[message.id])
+    assert delivery.claim(db, message_ids=[message.id]) == []  # a second job may not claim it again
+    assert delivery.start(db, message_id=message.id)
+    db.refresh(message)
     yield message
 
 
@@ -154,7 +157,9 @@ def test_signature_covers_the_query_string(client: TestClient) -> None:
 
 
 def test_an_empty_auth_token_disables_webhooks(client: TestClient) -> None:
-    client.app.dependency_overrides[get_settings] = lambda: Settings(twilio_auth_token="")  # type: ignore[attr-defined]
+    client.app.dependency_overrides[get_settings] = lambda: Settings(
+        environment="development", twilio_auth_token=""
+    )  # type: ignore[attr-defined]
     try:
         response = client.post(
             "/webhooks/twilio/sms", data={"MessageSid": "SMx", "From": "+447911000001", "Body": "YES"}

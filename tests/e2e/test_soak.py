@@ -72,11 +72,14 @@ def test_soak(
             worker = start_worker(PROCESSES)
         wait_for(lambda: handed_over(live) >= 2200, timeout_s=120, every_s=0.2)
         flush_redis()
-        wait_for(lambda: sum(callups_by_status(live)[s] for s in DONE) == CALLUPS, timeout_s=150, every_s=0.5)
+        counts = wait_for(
+            lambda: (lambda c: c if sum(c[s] for s in DONE) == CALLUPS else None)(callups_by_status(live)),
+            timeout_s=150,
+            every_s=0.5,
+        )
     finally:
         stop_worker(worker)
 
-    counts = callups_by_status(live)
     live.expire_all()
     failed_without_reason = live.scalar(
         select(func.count()).where(
