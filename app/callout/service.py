@@ -21,7 +21,7 @@ from app.callout.selection import find_candidates
 from app.errors import NotFound
 from app.incident.models import Incident, IncidentStatus, Need
 from app.message.models import Message, MessageKind, MessageStatus
-from app.message.service import cancel_unsent, outbound, queue_all, queue_sms
+from app.message.service import cancel_unsent, outbound, queue_all
 from app.queue import DEFAULT, PendingJob, enqueue_after_commit
 from app.skill.models import Skill
 from app.volunteer.models import Volunteer
@@ -233,8 +233,7 @@ def _reply(
 ) -> None:
     if volunteer.phone is None:
         return
-    queue_sms(
-        session,
+    message = outbound(
         volunteer_id=volunteer.id,
         to=volunteer.phone,
         kind=kind,
@@ -242,6 +241,7 @@ def _reply(
         callout_id=callout.id if callout else None,
         incident_id=callout.incident_id if callout else None,
     )
+    queue_all(session, [message])
 
 
 def _callup_was_sent(session: Session, callout_id: int) -> bool:

@@ -26,6 +26,7 @@ from alerts.simulator.client import SimulatorClient
 from app.demo.volunteers import SimulatedVolunteers, Temperament
 from app.incident.models import Incident, Need
 from app.message.models import Direction, Message, MessageKind, MessageStatus
+from geo.places import Town, find_town
 
 DEMO_DATABASE = "nvr_demo"
 DEMO_REDIS_DB = 14
@@ -232,7 +233,6 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     from app.map.capacity import refresh_capacity
     from app.queue import get_redis
     from app.volunteer.seed import seed_near_town
-    from geo.places import find_town
 
     env = local_environment(
         database=DEMO_DATABASE, redis_db=DEMO_REDIS_DB, rate_per_second=config.rate_per_second
@@ -273,17 +273,19 @@ def run_demo(config: DemoConfig, console: Console) -> int:
         crowd = SimulatedVolunteers(env["TWILIO_API_BASE"], temperament=config.temperament, seed=config.seed)
         crowd.start()
         try:
-            return _mobilise(config, env, token, console, crowd)
+            return _mobilise(config, env, token, town, console, crowd)
         finally:
             crowd.stop()
 
 
 def _mobilise(
-    config: DemoConfig, env: dict[str, str], token: str, console: Console, crowd: SimulatedVolunteers
+    config: DemoConfig,
+    env: dict[str, str],
+    token: str,
+    town: Town,
+    console: Console,
+    crowd: SimulatedVolunteers,
 ) -> int:
-    from geo.places import find_town
-
-    town = find_town(config.town)
     api = httpx.Client(
         base_url=env["PUBLIC_BASE_URL"],
         headers={"Authorization": f"Bearer {token}"},

@@ -74,24 +74,6 @@ def queue_all(session: Session, messages: Sequence[Message]) -> None:
     enqueue_after_commit(session, *send_jobs([(m.id, m.kind) for m in messages]))
 
 
-def queue_sms(
-    session: Session,
-    *,
-    volunteer_id: int,
-    to: str,
-    kind: MessageKind,
-    body: str,
-    callout_id: int | None = None,
-    incident_id: int | None = None,
-) -> Message:
-    """Record one outbound SMS and queue its sending for after commit."""
-    message = outbound(
-        volunteer_id=volunteer_id, to=to, kind=kind, body=body, callout_id=callout_id, incident_id=incident_id
-    )
-    queue_all(session, [message])
-    return message
-
-
 def cancel_unsent(
     session: Session, *, callout_ids: Sequence[int] = (), volunteer_id: int | None = None
 ) -> list[int]:

@@ -17,7 +17,7 @@ from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
 from app.incident.models import Incident, IncidentStatus
 from app.message.models import Message, MessageKind
-from app.message.service import link_inbound, queue_sms, record_inbound
+from app.message.service import link_inbound, outbound, queue_all, record_inbound
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.phone import normalise_mobile
 from app.volunteer.service import set_status
@@ -62,7 +62,7 @@ def _open_callouts(session: Session, volunteer_id: int, statuses: tuple[CalloutS
 
 def _respond(session: Session, volunteer: Volunteer, kind: MessageKind, body: str) -> None:
     if volunteer.phone is not None:
-        queue_sms(session, volunteer_id=volunteer.id, to=volunteer.phone, kind=kind, body=body)
+        queue_all(session, [outbound(volunteer_id=volunteer.id, to=volunteer.phone, kind=kind, body=body)])
 
 
 def _exercise(session: Session, callouts_: list[Callout]) -> bool:

@@ -15,7 +15,7 @@ from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
 from app.message import delivery
 from app.message.models import Message, MessageKind, MessageStatus
-from app.message.service import queue_for, queue_sms
+from app.message.service import outbound, queue_all, queue_for
 from app.queue import HIGH, LOW, QUEUE_ORDER
 from app.settings import Settings, get_settings
 from app.volunteer.models import Volunteer, VolunteerStatus
@@ -80,9 +80,8 @@ def test_undelivered_callup_fails_and_is_replaced(
 def test_stop_cancels_a_call_up_already_queued(client: TestClient, db: Session) -> None:
     volunteer = add_volunteer(db, km=1)
     db.commit()
-    queued = queue_sms(
-        db, volunteer_id=volunteer.id, to=volunteer.phone or "", kind=MessageKind.help, body="hi"
-    )
+    queued = outbound(volunteer_id=volunteer.id, to=volunteer.phone or "", kind=MessageKind.help, body="hi")
+    queue_all(db, [queued])
     db.commit()
     sms(client, volunteer.phone or "", "STOP")
     assert delivery.claim(db, message_ids=[queued.id]) == []
