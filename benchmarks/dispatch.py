@@ -1,7 +1,7 @@
 """Dispatch throughput: call-ups per second from declaring an incident to all handed to the simulator,
 beside the raw rate one process can POST to the simulator with the same concurrency.
 
-    python -m benchmarks.dispatch [--callups 2000] [--workers 4]
+    python -m benchmarks.dispatch [--callups 2000] [--workers 4] [--database nvr_bench_dispatch]
 
 The global send-rate limit is lifted for the measurement (a UK long code allows about 10/s, which would
 make this a benchmark of the limit, not of the pipeline).
@@ -104,10 +104,10 @@ def raw_rate(n: int, concurrency: int, env: dict[str, str]) -> float:
     return n / (time.perf_counter() - started)
 
 
-def run(callups: int, workers: int) -> None:
+def run(callups: int, workers: int, database: str = "nvr_bench_dispatch") -> None:
     """Set up a local stack on its own database, measure both rates and print them."""
-    fresh_database("nvr_bench_dispatch")
-    env = local_environment(database="nvr_bench_dispatch", redis_db=13, rate_per_second=100_000)
+    fresh_database(database)
+    env = local_environment(database=database, redis_db=13, rate_per_second=100_000)
     use_environment(env)
     from app.queue import get_redis
 
@@ -131,9 +131,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--callups", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--database", default="nvr_bench_dispatch", help="scratch database (rebuilt)")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    run(args.callups, args.workers)
+    run(args.callups, args.workers, args.database)
 
 
 if __name__ == "__main__":
