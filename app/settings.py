@@ -7,6 +7,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "test", "dev", "development"}
+# Where a worker kills itself on purpose (tests only; see workers/faults.py). Empty: never.
+FaultPoint = Literal["", "after_dequeue", "after_claim", "mid_send", "after_accept"]
 SIMULATOR_ACCOUNT_SID = "AC00000000000000000000000000000000"
 SIMULATOR_AUTH_TOKEN = "simulator-auth-token-not-secret"  # noqa: S105 (local simulator only)
 
@@ -37,6 +39,7 @@ class Settings(BaseSettings):
     # Longer than the provider call's timeout (10 s), so a send still in progress is never judged stuck.
     sending_stuck_after_s: int = Field(default=60, ge=11)
     capacity_refresh_every_s: int = Field(default=300, ge=10)
+    fault_point: FaultPoint = ""
 
     default_overask: float = Field(default=2.0, ge=1.0, le=20.0)
     default_wave_timeout_s: int = Field(default=600, ge=1)

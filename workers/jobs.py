@@ -21,6 +21,7 @@ from app.message.sender import get_sender, status_callback_url
 from app.queue import get_redis, unmark
 from app.settings import get_settings
 from workers import reconcile as reconciler
+from workers.faults import crash_point, crash_soon
 
 log = structlog.get_logger(__name__)
 _rng = random.Random()
@@ -53,9 +54,11 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
     before its provider call and the answer is recorded in its own short transaction, so a worker killed
     mid-batch can leave at most SEND_THREADS messages sent but unrecorded.
     """
+    crash_point("after_dequeue")
     try:
         with unit_of_work() as session:
             claimed = delivery.claim(session, message_ids=message_ids)
+        crash_point("after_claim")
         with ThreadPoolExecutor(max_workers=SEND_THREADS) as pool:
             outcomes = Counter(pool.map(send_one, claimed))
     finally:
@@ -72,6 +75,7 @@ def send_one(outgoing: delivery.Outgoing) -> str:
     with unit_of_work() as session:
         if not delivery.start(session, message_id=outgoing.message_id):
             return "skipped"
+    crash_soon("mid_send")
     try:
         result = get_sender().send(
             to=outgoing.to,
@@ -83,6 +87,7 @@ def send_one(outgoing: delivery.Outgoing) -> str:
         delay = record_failure(outgoing, failure)
         log.warning("sms.send_failed", message_id=outgoing.message_id, code=failure.code, retry_in_s=delay)
         return "retrying" if delay is not None else "failed"
+    crash_point("after_accept")
     with unit_of_work() as session:
         delivery.record_sent(
             session, message_id=outgoing.message_id, result=result, policy=policy_from(settings)

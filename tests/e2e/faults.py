@@ -11,9 +11,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.message.models import Message, MessageKind, MessageStatus
+from app.settings import Settings
 from tests.conftest import TEST_REDIS_URL
 
 SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
+# Every setting that decides how fast a lost message comes back, and the send rate.
+DELIVERY_TIMING = (
+    "reconcile_every_s",
+    "sending_stuck_after_s",
+    "sms_rate_per_second",
+    "send_backoff_base_s",
+    "send_backoff_cap_s",
+)
+
+
+def default_timing() -> dict[str, str]:
+    """Environment that puts a worker back on the default delivery timing, undoing the test overrides."""
+    return {name.upper(): str(Settings.model_fields[name].default) for name in DELIVERY_TIMING}
 
 
 def kill_hard(process: subprocess.Popen[bytes]) -> None:

@@ -6,6 +6,8 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import pytest
+from redis import Redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,10 +16,14 @@ from alerts.simulator.config import SimulatorConfig
 from app.message.models import Message, MessageStatus
 from tests.app.reserve import add_volunteer, incident_body
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
-from tests.e2e.faults import SENT, flush_redis, handed_over, kill_hard, postgres
+from tests.conftest import TEST_REDIS_URL
+from tests.e2e.faults import SENT, default_timing, flush_redis, handed_over, kill_hard, postgres
+from workers.faults import FIRED_KEY
 from workers.jobs import SEND_THREADS
 
 WORKER_PROCESSES = 2
+RECOVERY_S = 15.0
+KILL_POINTS = ("after_dequeue", "after_claim", "mid_send", "after_accept")
 
 
 def declare_for(api: httpx.Client, live: Session, people: int, **overrides: Any) -> int:
@@ -52,6 +58,30 @@ def test_a_worker_killed_mid_dispatch_loses_nothing(
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     assert len(counts) == 300
     assert duplicates <= WORKER_PROCESSES * SEND_THREADS  # only sends in flight at the kill can go twice
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_worker_killed_at_any_point_has_its_callups_sent_by_another_within_15_s(
+    point: str, live: Session, api: httpx.Client, simulator: SimulatorClient
+) -> None:
+    callups = 20  # one send job: the worker that takes it holds them all when it dies
+    redis = Redis.from_url(TEST_REDIS_URL)
+    worker = start_worker(WORKER_PROCESSES, FAULT_POINT=point, **default_timing())
+    try:
+        declare_for(api, live, callups)
+        wait_for(lambda: redis.get(FIRED_KEY), timeout_s=30, every_s=0.02)
+        killed_at = time.monotonic()
+        assert handed_over(live) < callups, "the kill came too late to test anything"
+        wait_for(lambda: handed_over(live) == callups, timeout_s=RECOVERY_S + 30, every_s=0.05)
+        recovery_s = time.monotonic() - killed_at
+    finally:
+        stop_worker(worker)
+    counts = outbound_counts(simulator)
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    print(f"\nkilled {point}: all {callups} call-ups sent {recovery_s:.1f} s later; duplicates {duplicates}")
+    assert recovery_s < RECOVERY_S
+    assert len(counts) == callups
+    assert duplicates <= SEND_THREADS  # only the dead process's sends in flight can go twice
 
 
 def test_redis_wiped_mid_dispatch_loses_nothing(
