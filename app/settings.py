@@ -35,9 +35,10 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=5, ge=1, le=20)
     send_backoff_base_s: float = Field(default=2.0, gt=0)
     send_backoff_cap_s: float = Field(default=120.0, gt=0)
-    reconcile_every_s: int = Field(default=10, ge=1)
-    # Longer than the provider call's timeout (10 s), so a send still in progress is never judged stuck.
-    sending_stuck_after_s: int = Field(default=60, ge=11)
+    # A killed worker's messages are sent again within about lease + reconcile interval + a send.
+    reconcile_every_s: int = Field(default=2, ge=1)
+    # A claim lasts this long unless its worker's heartbeat (every third of it) renews it.
+    message_lease_s: int = Field(default=6, ge=3)
     capacity_refresh_every_s: int = Field(default=300, ge=10)
     fault_point: FaultPoint = ""
 

@@ -18,9 +18,9 @@ from app.incident.service import policy_from
 from app.map import capacity
 from app.message import delivery
 from app.message.sender import get_sender, status_callback_url
-from app.queue import get_redis, unmark
+from app.queue import get_redis
 from app.settings import get_settings
-from workers import reconcile as reconciler
+from workers import lease
 from workers.faults import crash_point, crash_soon
 
 log = structlog.get_logger(__name__)
@@ -50,19 +50,19 @@ def retry_policy() -> delivery.RetryPolicy:
 def send_messages(message_ids: list[int]) -> dict[str, int]:
     """Send a batch of queued SMS, several at once, each at most at the global rate.
 
-    Claimed messages are `sending`; each one's claim is confirmed (and its stuck clock restarted) just
-    before its provider call and the answer is recorded in its own short transaction, so a worker killed
-    mid-batch can leave at most SEND_THREADS messages sent but unrecorded.
+    Claimed messages are leased to this process (its heartbeat renews them); each lease is confirmed
+    just before its provider call and the answer is recorded in its own short transaction, so a worker
+    killed mid-batch can leave at most SEND_THREADS messages sent but unrecorded. Messages this job does
+    not claim (gone, not due, locked) are left to the reconciler.
     """
     crash_point("after_dequeue")
-    try:
-        with unit_of_work() as session:
-            claimed = delivery.claim(session, message_ids=message_ids)
-        crash_point("after_claim")
-        with ThreadPoolExecutor(max_workers=SEND_THREADS) as pool:
-            outcomes = Counter(pool.map(send_one, claimed))
-    finally:
-        unmark(message_ids)
+    with unit_of_work() as session:
+        claimed = delivery.claim(
+            session, message_ids=message_ids, holder=lease.holder(), lease_s=lease.lease_s()
+        )
+    crash_point("after_claim")
+    with ThreadPoolExecutor(max_workers=SEND_THREADS) as pool:
+        outcomes = Counter(pool.map(send_one, claimed))
     return dict(outcomes)
 
 
@@ -73,7 +73,9 @@ def send_one(outgoing: delivery.Outgoing) -> str:
         record_failure(outgoing, TransientSendError("send-rate limit wait timed out"))
         return "rate-limited"
     with unit_of_work() as session:
-        if not delivery.start(session, message_id=outgoing.message_id):
+        if not delivery.start(
+            session, message_id=outgoing.message_id, holder=lease.holder(), lease_s=lease.lease_s()
+        ):
             return "skipped"
     crash_soon("mid_send")
     try:
@@ -118,8 +120,3 @@ def refresh_capacity() -> int:
     """Recount the capacity map's cells from the reserve; returns how many cells it holds."""
     with unit_of_work() as session:
         return capacity.refresh_capacity(session).cells
-
-
-def reconcile() -> dict[str, int]:
-    """Re-queue whatever the database says should be queued and is not (Redis may have been wiped)."""
-    return reconciler.reconcile(stuck_after_s=get_settings().sending_stuck_after_s)

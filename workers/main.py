@@ -7,17 +7,19 @@ import time
 
 import structlog
 from rq import SimpleWorker
-from rq.cron import CronScheduler
 
+from app.incident.service import policy_from
 from app.logs import configure_logging
-from app.queue import DEFAULT, LOW, QUEUE_ORDER, get_queue, get_redis
+from app.queue import LOW, QUEUE_ORDER, PendingJob, enqueue_all, get_queue, get_redis
 from app.settings import get_settings
 
 # Importing the jobs also preloads every module a job needs before the worker takes work.
-from workers.jobs import reconcile, refresh_capacity
+from workers.jobs import refresh_capacity
+from workers.reconcile import reconcile
 
 log = structlog.get_logger(__name__)
 MAINTENANCE_EVERY_S = 15
+CAPACITY_JOB = f"{refresh_capacity.__module__}.{refresh_capacity.__name__}"
 
 
 def run_worker(*, burst: bool = False, with_scheduler: bool = True) -> None:
@@ -35,13 +37,26 @@ def run_worker(*, burst: bool = False, with_scheduler: bool = True) -> None:
 
 
 def run_cron() -> None:
-    """Run the reconciler on a fixed interval; the schedule lives in this process, so FLUSHALL keeps it."""
+    """Reconcile every `RECONCILE_EVERY_S` in this process, and queue the capacity refresh now and then.
+
+    The reconciler is not a queued job, so no backlog on any queue can delay it; a failed pass (database
+    or Redis down) is logged and the next one tries again.
+    """
     configure_logging()
-    cron = CronScheduler(connection=get_redis(), logging_level="WARNING")
     settings = get_settings()
-    cron.register(func=reconcile, queue_name=DEFAULT, interval=settings.reconcile_every_s)
-    cron.register(func=refresh_capacity, queue_name=LOW, interval=settings.capacity_refresh_every_s)
-    cron.start()
+    policy = policy_from(settings)
+    next_capacity = 0.0
+    while True:
+        started = time.monotonic()
+        try:
+            reconcile(policy=policy)
+            if started >= next_capacity:
+                slot = int(time.time() // settings.capacity_refresh_every_s)
+                enqueue_all([PendingJob(CAPACITY_JOB, (), LOW, f"capacity-{slot}")])
+                next_capacity = started + settings.capacity_refresh_every_s
+        except Exception as exc:  # the reconciler must outlive any outage
+            log.error("reconcile.failed", error=str(exc))
+        time.sleep(max(0.0, settings.reconcile_every_s - (time.monotonic() - started)))
 
 
 def run(*, processes: int = 1, burst: bool = False, cron: bool = True) -> None:

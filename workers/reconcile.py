@@ -1,71 +1,89 @@
 """The reconciler: the database is the source of truth and Redis only a queue that may be wiped.
 
-It finds messages that should be on a queue and are not (pending but absent from the queued-messages
-set that lives beside the queues, overdue retries, or stuck `sending` after a worker died) and
-incidents whose wave timer is overdue, and queues them again. Jobs are idempotent, so queueing
-something that was in fact still queued costs one no-op run.
+Each pass takes back messages whose lease ran out (their worker died), finds pending messages no queue
+holds (Redis wiped, an enqueue that failed after commit, a job whose worker died before claiming it, a
+row a claim skipped as locked, a retry the scheduler is late with) and queues both again at the front,
+and runs overdue wave timers itself. What Redis holds is read from RQ's own queues before the database,
+so a message waiting behind the send rate is never queued twice, however many wait. It runs in its own
+process (`nvr worker`'s cron), so a busy queue cannot starve it; an advisory lock makes one pass at a
+time across every worker.
 """
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 
-from sqlalchemy import select, update
+import structlog
+from redis import Redis
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
-from app.callout.service import WAVE_JOB
-from app.db import unit_of_work
+from app.callout import service as callouts
+from app.db import get_engine, unit_of_work
 from app.incident.models import Incident, IncidentStatus
-from app.message.models import Direction, Message, MessageStatus
+from app.message import delivery
+from app.message.models import Direction, Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
-from app.queue import DEFAULT, PendingJob, enqueue_all, queued_messages
+from app.queue import enqueue_all, messages_waiting
 
-PENDING_GRACE = timedelta(seconds=5)
-WAVE_GRACE = timedelta(seconds=5)
+log = structlog.get_logger(__name__)
+
+# A message younger than this may still be on its way to a queue (jobs are enqueued after commit).
+PENDING_GRACE = timedelta(seconds=3)
+# A wave timer normally fires from RQ's scheduler; the reconciler runs one this late itself.
+WAVE_GRACE = timedelta(seconds=3)
+LOCK_KEY = 0x6E7672_01  # pg advisory lock: one reconciler pass at a time
 
 
-def reconcile(*, stuck_after_s: float) -> dict[str, int]:
-    """One pass; returns how many of each thing it queued again.
+def reconcile(*, policy: callouts.WavePolicy, redis: Redis | None = None) -> dict[str, int]:
+    """One pass, unless another reconciler is in one; returns how many of each thing it did."""
+    with get_engine().connect() as lock:
+        if not lock.scalar(select(func.pg_try_advisory_lock(LOCK_KEY))):
+            return {"busy": 1}
+        try:
+            return {**requeue_lost(redis), "waves": run_overdue_waves(policy)}
+        finally:
+            lock.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
+            lock.commit()
 
-    A message still `sending` after `stuck_after_s` belongs to a worker that died mid-send: it goes
-    back to pending and is sent again (the provider may already have it: the one duplicate window).
-    """
-    now = datetime.now(UTC)
+
+def requeue_lost(redis: Redis | None = None) -> dict[str, int]:
+    """Take back expired leases and queue them, with every pending message no queue holds, at the front."""
+    waiting = messages_waiting(late_after_s=PENDING_GRACE.total_seconds(), connection=redis)
     with unit_of_work() as session:
-        unstuck = session.execute(
-            update(Message)
-            .where(
-                Message.status == MessageStatus.sending,
-                Message.updated_at < now - timedelta(seconds=stuck_after_s),
-            )
-            .values(status=MessageStatus.pending, next_attempt_at=None)
-            .returning(Message.id, Message.kind)
-        ).all()
-        waiting = session.execute(
-            select(Message.id, Message.kind).where(
-                Message.status == MessageStatus.pending,
-                Message.direction == Direction.outbound,
-                Message.next_attempt_at.is_(None),
-                Message.updated_at < now - PENDING_GRACE,
-            )
-        ).all()
-        # Retries are timed by RQ's scheduler; one this late means the scheduler lost it (or its lock).
-        late_retries = session.execute(
-            select(Message.id, Message.kind).where(
-                Message.status == MessageStatus.pending,
-                Message.next_attempt_at < now - PENDING_GRACE,
-            )
-        ).all()
-        overdue_waves = session.scalars(
+        taken_back = delivery.take_back_expired(session)
+        unheld = [(i, kind) for i, kind in pending_due(session) if i not in waiting]
+    enqueue_all(send_jobs([*taken_back, *unheld], at_front=True), connection=redis)
+    return {"taken_back": len(taken_back), "requeued": len(taken_back) + len(unheld)}
+
+
+def pending_due(session: Session) -> Sequence[tuple[int, MessageKind]]:
+    """Outbound messages pending beyond the grace period and due now (on the database's clock)."""
+    settled = func.now() - PENDING_GRACE
+    rows = session.execute(
+        select(Message.id, Message.kind).where(
+            Message.status == MessageStatus.pending,
+            Message.direction == Direction.outbound,
+            Message.updated_at < settled,
+            or_(Message.next_attempt_at.is_(None), Message.next_attempt_at < settled),
+        )
+    ).all()
+    return [(i, kind) for i, kind in rows]
+
+
+def run_overdue_waves(policy: callouts.WavePolicy) -> int:
+    """Run every wave timer overdue by WAVE_GRACE here and now; each in its own transaction."""
+    with unit_of_work() as session:
+        overdue = session.scalars(
             select(Incident.id).where(
                 Incident.status == IncidentStatus.open,
                 Incident.next_wave_at.is_not(None),
-                Incident.next_wave_at < now - WAVE_GRACE,
+                Incident.next_wave_at < func.now() - WAVE_GRACE,
             )
         ).all()
-    queued = queued_messages()
-    lost = [(i, kind) for i, kind in waiting if i not in queued]
-    again = [*unstuck, *lost, *late_retries]
-    jobs = send_jobs([(i, kind) for i, kind in again])
-    jobs += [
-        PendingJob(WAVE_JOB, (i,), DEFAULT, f"wave-{i}-late-{int(now.timestamp())}") for i in overdue_waves
-    ]
-    enqueue_all(jobs)
-    return {"unstuck": len(unstuck), "messages": len(again), "waves": len(overdue_waves)}
+    for incident_id in overdue:
+        try:
+            with unit_of_work() as session:
+                callouts.run_wave(session, incident_id=incident_id, policy=policy)
+        except Exception as exc:  # one failing incident must not hold up the others
+            log.error("reconcile.wave_failed", incident_id=incident_id, error=str(exc))
+    return len(overdue)

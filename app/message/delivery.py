@@ -1,15 +1,18 @@
 """Sending one message and recording what happened, in short transactions around the provider call.
 
-The provider call happens outside any transaction. A message is marked `sending` (committed) before the
-call and `queued` with its SID after it; a worker killed between the two leaves it `sending`, and the
-reconciler sends it again after a grace period: that window is the only way a duplicate can happen.
+The provider call happens outside any transaction. Claiming a message marks it `sending` (committed)
+under a lease: the row records which worker process holds it and until when, on the database's clock.
+The holder renews its leases while it lives and records the SID after the call; a worker killed in
+between stops renewing, and the reconciler takes the message back once the lease runs out. A message
+the provider had already accepted is then sent again: that is the only way a duplicate can happen.
 """
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alerts.sender import SendError, SendResult, TransientSendError, consent_revoked, number_invalid
@@ -17,7 +20,7 @@ from app.audit.service import record
 from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
 from app.incident.models import Incident, IncidentStatus
-from app.message.models import Message, MessageKind, MessageStatus
+from app.message.models import Direction, Message, MessageKind, MessageStatus
 from app.message.service import (
     RECEIPT_STATUSES,
     advance_status,
@@ -76,49 +79,100 @@ def _still_wanted(
     return None
 
 
-def claim(session: Session, *, message_ids: list[int]) -> list[Outgoing]:
-    """Lock the pending, due, still wanted messages among these and mark them `sending`.
+def _lease(lease_s: float) -> object:
+    """The end of a lease starting now, on the database's clock."""
+    return func.now() + timedelta(seconds=lease_s)
 
-    Rows another worker holds are skipped; unwanted ones are cancelled here.
+
+def claim(session: Session, *, message_ids: list[int], holder: str, lease_s: float) -> list[Outgoing]:
+    """Lock the pending, due, still wanted messages among these and lease them to `holder` (`sending`).
+
+    Rows another transaction holds are skipped (the reconciler finds them again); unwanted ones are
+    cancelled here.
     """
     rows = session.execute(
         select(Message, Volunteer.status, Volunteer.phone, Callout.status, Incident.status)
         .outerjoin(Volunteer, Volunteer.id == Message.volunteer_id)
         .outerjoin(Callout, Callout.id == Message.callout_id)
         .outerjoin(Incident, Incident.id == Message.incident_id)
-        .where(Message.id.in_(message_ids), Message.status == MessageStatus.pending)
+        .where(
+            Message.id.in_(message_ids),
+            Message.status == MessageStatus.pending,
+            or_(
+                Message.next_attempt_at.is_(None),
+                Message.next_attempt_at <= func.now() + timedelta(seconds=1),
+            ),
+        )
         .order_by(Message.id)
         .with_for_update(of=Message, skip_locked=True)
     ).all()
-    now = datetime.now(UTC)
     claimed = []
     for message, volunteer_status, phone, callout_status, incident_status in rows:
-        if message.next_attempt_at is not None and message.next_attempt_at > now + timedelta(seconds=1):
-            continue
         reason = _still_wanted(message, (volunteer_status, phone), callout_status, incident_status)
         if reason is not None:
             message.status = MessageStatus.cancelled
             message.error_message = reason
             continue
-        message.status = MessageStatus.sending
-        message.attempts += 1
         claimed.append(Outgoing(message.id, message.to_number, message.body))
+    if claimed:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_([c.message_id for c in claimed]))
+            .values(
+                status=MessageStatus.sending,
+                attempts=Message.attempts + 1,
+                claimed_by=holder,
+                lease_until=_lease(lease_s),
+            )
+            .execution_options(synchronize_session="fetch")
+        )
     return claimed
 
 
-def start(session: Session, *, message_id: int) -> bool:
-    """Confirm, just before the provider call, that this claim still holds, and restart its stuck clock.
+def start(session: Session, *, message_id: int, holder: str, lease_s: float) -> bool:
+    """Confirm, just before the provider call, that `holder` still holds this lease, and renew it.
 
-    False when the reconciler has meanwhile judged the claim stuck and put the message back: then the
-    job it queued sends it, not us.
+    False when the lease ran out and the reconciler took the message back: then the job it queued
+    sends it, not us.
     """
     still_ours = session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.status == MessageStatus.sending)
-        .values(updated_at=func.now())
+        .where(
+            Message.id == message_id,
+            Message.status == MessageStatus.sending,
+            Message.claimed_by == holder,
+        )
+        .values(lease_until=_lease(lease_s))
         .returning(Message.id)
     ).first()
     return still_ours is not None
+
+
+def renew(session: Session, *, holder: str, lease_s: float) -> int:
+    """The heartbeat: extend every lease `holder` holds; returns how many."""
+    result = session.execute(
+        update(Message)
+        .where(Message.status == MessageStatus.sending, Message.claimed_by == holder)
+        .values(lease_until=_lease(lease_s))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def take_back_expired(session: Session) -> Sequence[tuple[int, MessageKind]]:
+    """Put messages whose lease ran out (their worker died) back to pending; their ids and kinds."""
+    rows = session.execute(
+        update(Message)
+        .where(
+            Message.status == MessageStatus.sending,
+            Message.direction == Direction.outbound,
+            Message.lease_until < func.now(),
+        )
+        .values(status=MessageStatus.pending, claimed_by=None, lease_until=None, next_attempt_at=None)
+        .returning(Message.id, Message.kind)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [(message_id, kind) for message_id, kind in rows]
 
 
 def record_sent(
@@ -128,6 +182,7 @@ def record_sent(
     message = session.get_one(Message, message_id, with_for_update=True)
     message.provider_sid = result.sid
     message.sent_at = datetime.now(UTC)
+    message.claimed_by = message.lease_until = None
     status = RECEIPT_STATUSES.get(result.status, MessageStatus.queued)
     advance_status(message, status=status)
     session.flush()
@@ -148,6 +203,7 @@ def record_failure(
     message = session.get_one(Message, message_id, with_for_update=True)
     if message.status is not MessageStatus.sending:
         return None
+    message.claimed_by = message.lease_until = None
     if isinstance(error, TransientSendError) and message.attempts < retry.max_attempts:
         delay = backoff_s(message.attempts, error.retry_after, retry, rng)
         message.status = MessageStatus.pending

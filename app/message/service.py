@@ -1,6 +1,5 @@
 """Outbound messages are rows first, then jobs; inbound messages are kept once per MessageSid."""
 
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -18,13 +17,15 @@ from app.message.models import (
     MessageStatus,
     Receipt,
 )
-from app.queue import HIGH, LOW, PendingJob, enqueue_after_commit
+from app.queue import HIGH, LOW, PendingJob, enqueue_after_commit, messages_job_id
 
 SEND_JOB = "workers.jobs.send_messages"
 BATCH_SIZE = 20  # messages per send job: one RQ job and one claiming transaction for many sends
 
 
-def send_jobs(items: Sequence[tuple[int, MessageKind]], *, delay_s: float | None = None) -> list[PendingJob]:
+def send_jobs(
+    items: Sequence[tuple[int, MessageKind]], *, delay_s: float | None = None, at_front: bool = False
+) -> list[PendingJob]:
     """Send jobs for (message id, kind) pairs: batched, each batch on its kind's priority queue."""
     by_queue: dict[str, list[int]] = {}
     for message_id, kind in items:
@@ -32,9 +33,8 @@ def send_jobs(items: Sequence[tuple[int, MessageKind]], *, delay_s: float | None
     jobs = []
     for queue, ids in by_queue.items():
         for start in range(0, len(ids), BATCH_SIZE):
-            chunk = tuple(ids[start : start + BATCH_SIZE])
-            job_id = f"send-{chunk[0]}-{len(chunk)}-{uuid.uuid4().hex[:8]}"
-            jobs.append(PendingJob(SEND_JOB, (list(chunk),), queue, job_id, delay_s, chunk))
+            chunk = ids[start : start + BATCH_SIZE]
+            jobs.append(PendingJob(SEND_JOB, (chunk,), queue, messages_job_id(chunk), delay_s, at_front))
     return jobs
 
 

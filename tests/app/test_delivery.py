@@ -24,6 +24,7 @@ from tests.app.twilio import signed_post, sms
 
 POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
 RETRY = delivery.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
+LEASE = {"holder": "test-worker", "lease_s": 30.0}
 
 
 @pytest.fixture
@@ -34,9 +35,9 @@ def callup(client: TestClient, coordinator: dict[str, str], db: Session) -> Iter
     db.commit()
     client.post("/api/v1/incidents", json=incident_body(overask=1), headers=coordinator)
     message = db.scalars(select(Message).where(Message.kind == MessageKind.callup)).one()
-    assert delivery.claim(db, message_ids=[message.id])
-    assert delivery.claim(db, message_ids=[message.id]) == []  # a second job may not claim it again
-    assert delivery.start(db, message_id=message.id)
+    assert delivery.claim(db, message_ids=[message.id], **LEASE)
+    assert delivery.claim(db, message_ids=[message.id], **LEASE) == []  # a second job may not claim it again
+    assert delivery.start(db, message_id=message.id, **LEASE)
     db.refresh(message)
     yield message
 
@@ -84,7 +85,7 @@ def test_stop_cancels_a_call_up_already_queued(client: TestClient, db: Session) 
     queue_all(db, [queued])
     db.commit()
     sms(client, volunteer.phone or "", "STOP")
-    assert delivery.claim(db, message_ids=[queued.id]) == []
+    assert delivery.claim(db, message_ids=[queued.id], **LEASE) == []
     db.refresh(queued)
     assert queued.status is MessageStatus.cancelled
 
@@ -118,9 +119,9 @@ def test_transient_errors_back_off_then_fail(db: Session, callup: Message) -> No
         )
         assert delay is not None and callup.status is MessageStatus.pending
         delays.append(delay)
-        assert delivery.claim(db, message_ids=[callup.id]) == []  # not due yet
+        assert delivery.claim(db, message_ids=[callup.id], **LEASE) == []  # not due yet
         callup.next_attempt_at = None
-        assert delivery.claim(db, message_ids=[callup.id])
+        assert delivery.claim(db, message_ids=[callup.id], **LEASE)
     assert 2.0 <= delays[0] <= 6.0 and 4.0 <= delays[1] <= 12.0
     assert (
         delivery.record_failure(db, message_id=callup.id, error=error, policy=POLICY, retry=RETRY, rng=rng)

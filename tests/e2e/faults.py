@@ -18,7 +18,7 @@ SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
 # Every setting that decides how fast a lost message comes back, and the send rate.
 DELIVERY_TIMING = (
     "reconcile_every_s",
-    "sending_stuck_after_s",
+    "message_lease_s",
     "sms_rate_per_second",
     "send_backoff_base_s",
     "send_backoff_cap_s",

@@ -15,8 +15,8 @@ from alerts.simulator.client import SimulatorClient
 from alerts.simulator.config import SimulatorConfig
 from app.message.models import Message, MessageStatus
 from tests.app.reserve import add_volunteer, incident_body
-from tests.e2e.conftest import start_worker, stop_worker, wait_for
 from tests.conftest import TEST_REDIS_URL
+from tests.e2e.conftest import start_worker, stop_worker, wait_for
 from tests.e2e.faults import SENT, default_timing, flush_redis, handed_over, kill_hard, postgres
 from workers.faults import FIRED_KEY
 from workers.jobs import SEND_THREADS
