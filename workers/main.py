@@ -15,7 +15,7 @@ from app.settings import get_settings
 
 # Importing the jobs also preloads every module a job needs before the worker takes work.
 from workers.jobs import refresh_capacity
-from workers.reconcile import reconcile
+from workers.reconcile import Reconciler
 
 log = structlog.get_logger(__name__)
 MAINTENANCE_EVERY_S = 15
@@ -44,12 +44,12 @@ def run_cron() -> None:
     """
     configure_logging()
     settings = get_settings()
-    policy = policy_from(settings)
+    reconciler = Reconciler(policy_from(settings))
     next_capacity = 0.0
     while True:
         started = time.monotonic()
         try:
-            reconcile(policy=policy)
+            reconciler.run()
             if started >= next_capacity:
                 slot = int(time.time() // settings.capacity_refresh_every_s)
                 enqueue_all([PendingJob(CAPACITY_JOB, (), LOW, f"capacity-{slot}")])

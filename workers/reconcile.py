@@ -4,12 +4,14 @@ Each pass takes back messages whose lease ran out (their worker died), finds pen
 holds (Redis wiped, an enqueue that failed after commit, a job whose worker died before claiming it, a
 row a claim skipped as locked, a retry the scheduler is late with) and queues both again at the front,
 and runs overdue wave timers itself. What Redis holds is read from RQ's own queues before the database,
-so a message waiting behind the send rate is never queued twice, however many wait. It runs in its own
-process (`nvr worker`'s cron), so a busy queue cannot starve it; an advisory lock makes one pass at a
-time across every worker.
+so a message waiting behind the send rate is never queued twice, however many wait; a message must be
+found unheld by two passes in a row, so one whose job a live worker dequeued and is just claiming is not
+queued again either. It runs in its own process (`nvr worker`'s cron), so a busy queue cannot starve
+it; an advisory lock makes one pass at a time across every worker.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
@@ -34,26 +36,35 @@ WAVE_GRACE = timedelta(seconds=3)
 LOCK_KEY = 0x6E7672_01  # pg advisory lock: one reconciler pass at a time
 
 
-def reconcile(*, policy: callouts.WavePolicy, redis: Redis | None = None) -> dict[str, int]:
-    """One pass, unless another reconciler is in one; returns how many of each thing it did."""
-    with get_engine().connect() as lock:
-        if not lock.scalar(select(func.pg_try_advisory_lock(LOCK_KEY))):
-            return {"busy": 1}
-        try:
-            return {**requeue_lost(redis), "waves": run_overdue_waves(policy)}
-        finally:
-            lock.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
-            lock.commit()
+@dataclass
+class Reconciler:
+    """The reconciler of one process; it remembers which messages the last pass found unheld."""
 
+    policy: callouts.WavePolicy
+    redis: Redis | None = None
+    suspects: set[int] = field(default_factory=set)
 
-def requeue_lost(redis: Redis | None = None) -> dict[str, int]:
-    """Take back expired leases and queue them, with every pending message no queue holds, at the front."""
-    waiting = messages_waiting(late_after_s=PENDING_GRACE.total_seconds(), connection=redis)
-    with unit_of_work() as session:
-        taken_back = delivery.take_back_expired(session)
-        unheld = [(i, kind) for i, kind in pending_due(session) if i not in waiting]
-    enqueue_all(send_jobs([*taken_back, *unheld], at_front=True), connection=redis)
-    return {"taken_back": len(taken_back), "requeued": len(taken_back) + len(unheld)}
+    def run(self) -> dict[str, int]:
+        """One pass, unless another reconciler is in one; returns how many of each thing it did."""
+        with get_engine().connect() as lock:
+            if not lock.scalar(select(func.pg_try_advisory_lock(LOCK_KEY))):
+                return {"busy": 1}
+            try:
+                return {**self.requeue_lost(), "waves": run_overdue_waves(self.policy)}
+            finally:
+                lock.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
+                lock.commit()
+
+    def requeue_lost(self) -> dict[str, int]:
+        """Take back expired leases, and queue them with the messages no queue held twice, at the front."""
+        waiting = messages_waiting(late_after_s=PENDING_GRACE.total_seconds(), connection=self.redis)
+        with unit_of_work() as session:
+            taken_back = delivery.take_back_expired(session)
+            unheld = [(i, kind) for i, kind in pending_due(session) if i not in waiting]
+        lost = [(i, kind) for i, kind in unheld if i in self.suspects]
+        self.suspects = {i for i, _ in unheld} - {i for i, _ in lost}
+        enqueue_all(send_jobs([*taken_back, *lost], at_front=True), connection=self.redis)
+        return {"taken_back": len(taken_back), "requeued": len(taken_back) + len(lost)}
 
 
 def pending_due(session: Session) -> Sequence[tuple[int, MessageKind]]:

@@ -22,7 +22,7 @@ from app.settings import get_settings
 from tests.app.reserve import CARLISLE, add_volunteer
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.conftest import TABLES
-from workers import reconcile as reconciler
+from workers.reconcile import LOCK_KEY, Reconciler
 
 POLICY = WavePolicy(radius_step_km=10, max_radius_km=80)
 
@@ -33,6 +33,12 @@ def redis() -> Redis:
     connection = Redis.from_url(TEST_REDIS_URL)
     connection.flushdb()
     return connection
+
+
+@pytest.fixture
+def reconciler(redis: Redis) -> Reconciler:
+    """A fresh reconciler (it remembers what its last pass found unheld)."""
+    return Reconciler(POLICY, redis)
 
 
 @pytest.fixture
@@ -84,39 +90,52 @@ def test_a_job_id_names_its_messages() -> None:
     assert message_ids_in("wave-3-late") == []
 
 
-def test_a_pending_message_no_queue_holds_is_queued_again_once(live: Session, redis: Redis) -> None:
+def test_a_pending_message_no_queue_holds_is_queued_again_once(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
     lost = add_message(live)
-    assert reconciler.reconcile(policy=POLICY, redis=redis)["requeued"] == 1
+    assert reconciler.run()["requeued"] == 0  # unheld once: perhaps a live worker is claiming it
+    assert reconciler.run()["requeued"] == 1
     assert queued_ids(redis) == [lost]
-    assert reconciler.reconcile(policy=POLICY, redis=redis)["requeued"] == 0  # the queue holds it now
+    assert reconciler.run()["requeued"] == 0  # the queue holds it now
     assert queued_ids(redis) == [lost]
 
 
-def test_thousands_waiting_behind_the_send_rate_are_not_queued_twice(live: Session, redis: Redis) -> None:
+def test_thousands_waiting_behind_the_send_rate_are_not_queued_twice(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
     ids = [add_message(live, age_s=60) for _ in range(400)]
     enqueue_all(send_jobs([(i, MessageKind.callup) for i in ids]), connection=redis)
     jobs = get_queue(HIGH, redis).count
     for _ in range(3):
-        assert reconciler.reconcile(policy=POLICY, redis=redis)["requeued"] == 0
+        assert reconciler.run()["requeued"] == 0
     assert get_queue(HIGH, redis).count == jobs
     assert sorted(queued_ids(redis)) == ids
 
 
-def test_a_job_a_dead_worker_dequeued_is_queued_again_at_the_front(live: Session, redis: Redis) -> None:
+def test_a_job_a_dead_worker_dequeued_is_queued_again_at_the_front(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
     first, second = add_message(live), add_message(live)
     enqueue_all(send_jobs([(first, MessageKind.help)]), connection=redis)
     enqueue_all(send_jobs([(second, MessageKind.help)]), connection=redis)
     redis.lpop(get_queue(HIGH, redis).key)  # a worker took `first`'s job, then died before claiming it
-    assert reconciler.reconcile(policy=POLICY, redis=redis)["requeued"] == 1
+    assert reconciler.run()["requeued"] == 0
+    assert reconciler.run()["requeued"] == 1
     assert queued_ids(redis) == [first, second]
 
 
-def test_a_young_pending_message_is_left_to_its_enqueue(live: Session, redis: Redis) -> None:
+def test_a_young_pending_message_is_left_to_its_enqueue(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
     add_message(live, age_s=0)  # committed a moment ago: its job is enqueued right after commit
-    assert reconciler.reconcile(policy=POLICY, redis=redis)["requeued"] == 0
+    assert reconciler.run()["requeued"] == 0
+    assert reconciler.run()["requeued"] == 0
 
 
-def test_an_expired_lease_is_taken_back_and_a_live_one_is_not(live: Session, redis: Redis) -> None:
+def test_an_expired_lease_is_taken_back_and_a_live_one_is_not(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
     dead = add_message(live, status=MessageStatus.sending, claimed_by="dead:1:a", attempts=1)
     alive = add_message(live, status=MessageStatus.sending, claimed_by="alive:2:b", attempts=1)
     # Leases on the database's clock: one ran out a moment ago, one has 30 s to go.
@@ -127,13 +146,13 @@ def test_an_expired_lease_is_taken_back_and_a_live_one_is_not(live: Session, red
         update(Message).where(Message.id == alive).values(lease_until=func.now() + timedelta(seconds=30))
     )
     live.commit()
-    outcome = reconciler.reconcile(policy=POLICY, redis=redis)
+    outcome = reconciler.run()
     assert outcome["taken_back"] == 1 and outcome["requeued"] == 1
     taken = status_of(live, dead)
     assert taken.status is MessageStatus.pending and taken.claimed_by is None and taken.lease_until is None
     assert status_of(live, alive).status is MessageStatus.sending
     assert queued_ids(redis) == [dead]
-    assert reconciler.reconcile(policy=POLICY, redis=redis)["requeued"] == 0
+    assert reconciler.run()["requeued"] == 0
 
 
 def test_the_heartbeat_renews_only_its_own_leases(live: Session) -> None:
@@ -162,7 +181,9 @@ def test_a_claim_leases_the_message_to_its_worker(live: Session) -> None:
     assert delivery.start(live, message_id=message_id, holder="me:1:a", lease_s=30)
 
 
-def test_a_late_retry_is_queued_again_and_a_future_one_is_not(live: Session, redis: Redis) -> None:
+def test_a_late_retry_is_queued_again_and_a_future_one_is_not(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
     due, later = add_message(live), add_message(live)
     for message_id, in_s in ((due, -10), (later, 60)):
         live.execute(
@@ -180,21 +201,27 @@ def test_a_late_retry_is_queued_again_and_a_future_one_is_not(live: Session, red
     (job_id,) = registry.get_job_ids()
     redis.zadd(registry.key, {job_id: int(redis.time()[0]) - 10})
     enqueue_all(send_jobs([(later, MessageKind.help)], delay_s=60), connection=redis)
-    assert reconciler.reconcile(policy=POLICY, redis=redis)["requeued"] == 1
+    assert reconciler.run()["requeued"] == 0
+    assert reconciler.run()["requeued"] == 1
     assert queued_ids(redis) == [due]
 
 
-def test_only_one_reconciler_pass_runs_at_a_time(live: Session, redis: Redis, engine: Engine) -> None:
+def test_only_one_reconciler_pass_runs_at_a_time(
+    live: Session, redis: Redis, engine: Engine, reconciler: Reconciler
+) -> None:
     add_message(live)
     with engine.connect() as other:
-        assert other.scalar(select(func.pg_try_advisory_lock(reconciler.LOCK_KEY)))
-        assert reconciler.reconcile(policy=POLICY, redis=redis) == {"busy": 1}
-        other.execute(select(func.pg_advisory_unlock(reconciler.LOCK_KEY)))
+        assert other.scalar(select(func.pg_try_advisory_lock(LOCK_KEY)))
+        assert reconciler.run() == {"busy": 1}
+        other.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
         other.commit()
-    assert reconciler.reconcile(policy=POLICY, redis=redis)["requeued"] == 1
+    reconciler.run()
+    assert reconciler.run()["requeued"] == 1
 
 
-def test_an_overdue_wave_is_run_by_the_reconciler_itself(live: Session, redis: Redis) -> None:
+def test_an_overdue_wave_is_run_by_the_reconciler_itself(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
     for km in (1, 2, 3):
         add_volunteer(live, km=km)
     live.commit()
@@ -220,7 +247,18 @@ def test_an_overdue_wave_is_run_by_the_reconciler_itself(live: Session, redis: R
         .values(next_wave_at=func.now() - timedelta(seconds=10))
     )
     live.commit()
-    assert reconciler.reconcile(policy=POLICY, redis=redis)["waves"] == 1
+    assert reconciler.run()["waves"] == 1
     live.expire_all()
     assert live.scalar(select(func.count()).where(Message.kind == MessageKind.callup)) == (callups or 0) + 1
     assert live.scalar(select(Incident.next_wave_at > func.now()).where(Incident.id == incident.id))
+
+
+def test_a_job_a_live_worker_is_claiming_is_not_queued_again(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
+    claiming = add_message(live)
+    assert reconciler.run()["requeued"] == 0  # its job is dequeued, the claim not yet committed
+    live.execute(update(Message).where(Message.id == claiming).values(status=MessageStatus.sending))
+    live.commit()
+    assert reconciler.run()["requeued"] == 0
+    assert queued_ids(redis) == []
