@@ -1,5 +1,6 @@
 """A Twilio-compatible SMS server for development, demos and tests, standing in for api.twilio.com."""
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -98,6 +99,8 @@ def create_app(config: SimulatorConfig) -> FastAPI:
         store.add(message)
         failure = config.fail_numbers.get(to)
         delivery.start(message, failure if failure in DELIVERY_ERRORS else None)
+        if config.response_delay_ms:  # accepted, but the caller does not know yet
+            await asyncio.sleep(config.response_delay_ms / 1000)
         return JSONResponse(resource, status_code=201)
 
     @app.post("/simulator/inbound")

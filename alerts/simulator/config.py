@@ -18,6 +18,7 @@ class SimulatorConfig:
     phone_number: str = "+447700900000"  # our Twilio number: inbound To and outbound From
     messaging_service_sid: str | None = None
     latency_ms: int = 0  # before each status callback
+    response_delay_ms: int = 0  # between accepting a message and answering the POST (a slow provider)
     transient_failure_rate: float = 0.0  # share of message POSTs refused with 429 or 503
     # To number -> Twilio error code. 21211/21408/21610/21614 refuse the POST with 400, 20429 with
     # 429, 20500/20503 with 500/503; 3000x accept it and then report undelivered or failed.
@@ -30,8 +31,8 @@ class SimulatorConfig:
             raise ValueError("the simulator needs an account SID and an auth token")
         if not 0.0 <= self.transient_failure_rate <= 1.0:
             raise ValueError("transient_failure_rate must be between 0 and 1")
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must not be negative")
+        if self.latency_ms < 0 or self.response_delay_ms < 0:
+            raise ValueError("latency_ms and response_delay_ms must not be negative")
         unknown = {code for code in self.fail_numbers.values() if code not in FAILURE_CODES}
         if unknown:
             raise ValueError(f"fail_numbers has codes the simulator does not play: {sorted(unknown)}")

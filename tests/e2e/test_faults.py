@@ -18,7 +18,7 @@ from tests.app.reserve import add_volunteer, incident_body
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
 from tests.e2e.faults import SENT, default_timing, flush_redis, handed_over, kill_hard, postgres
-from workers.faults import FIRED_KEY
+from workers.faults import FIRED_KEY, IN_FLIGHT_DELAY_S
 from workers.jobs import SEND_THREADS
 
 WORKER_PROCESSES = 2
@@ -62,19 +62,25 @@ def test_a_worker_killed_mid_dispatch_loses_nothing(
 
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_a_worker_killed_at_any_point_has_its_callups_sent_by_another_within_15_s(
-    point: str, live: Session, api: httpx.Client, simulator: SimulatorClient
+    point: str, live: Session, api: httpx.Client, simulator: SimulatorClient, sim_config: SimulatorConfig
 ) -> None:
     callups = 20  # one send job: the worker that takes it holds them all when it dies
     redis = Redis.from_url(TEST_REDIS_URL)
+    in_flight = point == "mid_send"
+    if in_flight:  # the provider holds the requests, accepted and not yet answered, when the worker dies
+        sim_config.response_delay_ms = int(IN_FLIGHT_DELAY_S * 1000) * 4
     worker = start_worker(WORKER_PROCESSES, FAULT_POINT=point, **default_timing())
     try:
         declare_for(api, live, callups)
         wait_for(lambda: redis.get(FIRED_KEY), timeout_s=30, every_s=0.02)
-        killed_at = time.monotonic()
+        killed_at = time.monotonic() + (IN_FLIGHT_DELAY_S if in_flight else 0.0)
+        time.sleep(max(0.0, killed_at - time.monotonic()))
+        sim_config.response_delay_ms = 0
         assert handed_over(live) < callups, "the kill came too late to test anything"
         wait_for(lambda: handed_over(live) == callups, timeout_s=RECOVERY_S + 30, every_s=0.05)
         recovery_s = time.monotonic() - killed_at
     finally:
+        sim_config.response_delay_ms = 0
         stop_worker(worker)
     counts = outbound_counts(simulator)
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
@@ -82,6 +88,27 @@ def test_a_worker_killed_at_any_point_has_its_callups_sent_by_another_within_15_
     assert recovery_s < RECOVERY_S
     assert len(counts) == callups
     assert duplicates <= SEND_THREADS  # only the dead process's sends in flight can go twice
+    if point in ("mid_send", "after_accept"):
+        assert duplicates >= 1  # the provider had accepted what the worker died sending: that goes twice
+
+
+def test_a_provider_call_slower_than_the_lease_keeps_it(
+    live: Session, api: httpx.Client, simulator: SimulatorClient, sim_config: SimulatorConfig
+) -> None:
+    timing = default_timing()
+    lease_s = float(timing["MESSAGE_LEASE_S"])
+    sim_config.response_delay_ms = int((lease_s + 2.5) * 1000)  # under the sender's 10 s timeout
+    worker = start_worker(WORKER_PROCESSES, **timing)
+    try:
+        declare_for(api, live, 3)
+        wait_for(lambda: handed_over(live) == 3, timeout_s=60)
+    finally:
+        sim_config.response_delay_ms = 0
+        stop_worker(worker)
+    counts = outbound_counts(simulator)
+    assert len(counts) == 3 and max(counts.values()) == 1  # the heartbeat kept every lease
+    live.expire_all()
+    assert set(live.scalars(select(Message.attempts).where(Message.status.in_(SENT)))) == {1}
 
 
 def test_redis_wiped_mid_dispatch_loses_nothing(

@@ -1,12 +1,10 @@
 """The reconciler against the real database and Redis: what it takes back, what it queues, what it leaves."""
 
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from redis import Redis
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -15,61 +13,21 @@ from app.incident.models import Incident
 from app.incident.schemas import IncidentCreate
 from app.incident.service import declare_incident
 from app.message import delivery
-from app.message.models import Direction, Message, MessageKind, MessageStatus
+from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
 from app.queue import HIGH, enqueue_all, get_queue, message_ids_in, messages_job_id
 from app.settings import get_settings
 from tests.app.reserve import CARLISLE, add_volunteer
-from tests.conftest import TEST_REDIS_URL
-from tests.e2e.conftest import TABLES
+from tests.workers.conftest import add_message
 from workers.reconcile import LOCK_KEY, Reconciler
 
 POLICY = WavePolicy(radius_step_km=10, max_radius_km=80)
 
 
 @pytest.fixture
-def redis() -> Redis:
-    """The test Redis, empty."""
-    connection = Redis.from_url(TEST_REDIS_URL)
-    connection.flushdb()
-    return connection
-
-
-@pytest.fixture
 def reconciler(redis: Redis) -> Reconciler:
     """A fresh reconciler (it remembers what its last pass found unheld)."""
     return Reconciler(POLICY, redis)
-
-
-@pytest.fixture
-def live(engine: Engine, redis: Redis) -> Iterator[Session]:
-    """Empty tables and a session whose commits are real (the reconciler opens its own)."""
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-    session = Session(bind=engine, expire_on_commit=False)
-    yield session
-    session.close()
-
-
-def add_message(live: Session, *, age_s: float = 10, **values: Any) -> int:
-    """One outbound message, last touched `age_s` ago on the database's clock; committed."""
-    fields: dict[str, Any] = {
-        "status": MessageStatus.pending,
-        "kind": MessageKind.help,
-        "to_number": "+447700900001",
-        "attempts": 0,
-        **values,
-    }
-    message = Message(direction=Direction.outbound, body="hi", **fields)
-    live.add(message)
-    live.flush()
-    live.execute(
-        update(Message)
-        .where(Message.id == message.id)
-        .values(updated_at=func.now() - timedelta(seconds=age_s))
-    )
-    live.commit()
-    return message.id
 
 
 def queued_ids(redis: Redis, name: str = HIGH) -> list[int]:
