@@ -425,6 +425,17 @@ def replace_failed(session: Session, *, callout_id: int, reason: str, policy: Wa
         _settle_need(session, incident=incident, need=need, policy=policy)
 
 
+def lock_engagements(session: Session, *, volunteer_id: int) -> dict[int, Incident]:
+    """Lock, in id order, the incidents where this volunteer is called or accepted.
+
+    Taken before the volunteer's own row, as waves take them (incident, then the people they call).
+    """
+    engaged = select(Callout.incident_id).where(
+        Callout.volunteer_id == volunteer_id, Callout.status.in_(ENGAGED)
+    )
+    return {i: lock_incident(session, i) for i in sorted(set(session.scalars(engaged)))}
+
+
 def release_volunteer(
     session: Session,
     *,
@@ -443,14 +454,13 @@ def release_volunteer(
     paused someone who can still read SMS) those who got a call-up are told why they stand down.
     """
     engaged = (Callout.volunteer_id == volunteer_id, Callout.status.in_(ENGAGED))
-    incidents = {
-        i: lock_incident(session, i)
-        for i in sorted(set(session.scalars(select(Callout.incident_id).where(*engaged))))
-    }
+    incidents = lock_engagements(session, volunteer_id=volunteer_id)
     if status is not None:
         set_status(session.get_one(Volunteer, volunteer_id), status)
     cancel_unsent(session, volunteer_id=volunteer_id)
-    ended = list(session.scalars(select(Callout).where(*engaged).order_by(Callout.incident_id, Callout.id)))
+    # Read again under the locks, overwriting any copy this session loaded before them.
+    current = select(Callout).where(*engaged).order_by(Callout.incident_id, Callout.id)
+    ended = list(session.scalars(current.execution_options(populate_existing=True)))
     now = datetime.now(UTC)
     for incident_id, group in groupby(ended, key=lambda c: c.incident_id):
         incident = incidents.get(incident_id) or lock_incident(session, incident_id)

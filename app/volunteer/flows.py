@@ -40,6 +40,8 @@ def update_volunteer(
     session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str, policy: callouts.WavePolicy
 ) -> Volunteer:
     """A PATCH; pausing or opting someone out releases their call-ups (a paused person is told)."""
+    if data.status in UNCALLABLE:
+        callouts.lock_engagements(session, volunteer_id=volunteer_id)
     volunteer = service.update_volunteer(session, volunteer_id=volunteer_id, data=data, actor=actor)
     if volunteer.status in UNCALLABLE and data.status is not None:
         callouts.release_volunteer(
