@@ -1,7 +1,7 @@
 """The reserve's service functions: session first, keyword-only after; they flush, callers commit."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +41,8 @@ from geo.sql import distance_km, geog_from_ewkt, within_km
 
 UK = ZoneInfo("Europe/London")
 ERASED_NAME = "(erased)"
+# How far ahead of our clock a client's "consented now" may be.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def today_uk() -> date:
@@ -139,10 +141,11 @@ def erased_phones(session: Session, *, phones: Sequence[str]) -> dict[str, datet
 
 
 def fresh_consent(consent_at: datetime | None, erased_at: datetime) -> bool:
-    """Consent given after the erasure (a time without an offset is taken as UTC)."""
+    """Consent given after the erasure and not in the future (a time without an offset is UTC)."""
     if consent_at is None:
         return False
-    return (consent_at if consent_at.tzinfo else consent_at.replace(tzinfo=UTC)) > erased_at
+    given = consent_at if consent_at.tzinfo else consent_at.replace(tzinfo=UTC)
+    return erased_at < given <= datetime.now(UTC) + CLOCK_SKEW
 
 
 def erased_phone_problem(phone: str) -> str:
@@ -226,12 +229,12 @@ def get_volunteer(session: Session, *, volunteer_id: int) -> Volunteer:
 
 
 def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str) -> Volunteer:
-    """Apply a partial update; lists given replace the stored ones."""
+    """Apply a partial update; lists given replace the stored ones; an opt-out is the volunteer's to undo."""
     volunteer = load(session, volunteer_id, for_update=True)
     changed = data.model_dump(exclude_unset=True)
     if data.status not in (None, VolunteerStatus.opted_out) and volunteer.status is VolunteerStatus.opted_out:
         raise Conflict(
-            f"volunteer {volunteer_id} opted out (STOP); only they can opt back in, by texting START"
+            f"volunteer {volunteer_id} has opted out of messages; only they can opt back in, by texting START"
         )
     if data.phone is not None and data.phone != volunteer.phone:
         owner = phone_owner(session, phone=data.phone)
