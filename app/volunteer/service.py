@@ -208,8 +208,7 @@ LOAD_ALL = (
 )
 
 
-def load(session: Session, volunteer_id: int, *, for_update: bool = False) -> Volunteer:
-    """One volunteer who is not erased, everything loaded; optionally locked."""
+def _load(session: Session, volunteer_id: int, *, for_update: bool = False) -> Volunteer:
     query = (
         select(Volunteer)
         .where(Volunteer.id == volunteer_id, Volunteer.status != VolunteerStatus.erased)
@@ -225,12 +224,12 @@ def load(session: Session, volunteer_id: int, *, for_update: bool = False) -> Vo
 
 def get_volunteer(session: Session, *, volunteer_id: int) -> Volunteer:
     """One volunteer with passport and availability loaded; erased volunteers are gone."""
-    return load(session, volunteer_id)
+    return _load(session, volunteer_id)
 
 
 def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str) -> Volunteer:
     """Apply a partial update; lists given replace the stored ones; an opt-out is the volunteer's to undo."""
-    volunteer = load(session, volunteer_id, for_update=True)
+    volunteer = _load(session, volunteer_id, for_update=True)
     changed = data.model_dump(exclude_unset=True)
     if data.status not in (None, VolunteerStatus.opted_out) and volunteer.status is VolunteerStatus.opted_out:
         raise Conflict(
