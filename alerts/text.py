@@ -1,5 +1,6 @@
 """The texts we send to volunteers: plain, short, and never more than two segments."""
 
+import enum
 from collections.abc import Callable
 
 from alerts.segments import fits
@@ -102,13 +103,28 @@ def not_needed_text(*, ref: int, exercise: bool) -> str:
     return _checked(f"NVR {ref}: thank you, we have enough people now. Please do not go.", exercise)
 
 
-def standdown_text(*, ref: int, confirmed: bool, exercise: bool) -> str:
-    """Tell people they are not needed: silence is not a stand-down."""
-    if confirmed:
-        body = f"NVR {ref}: stand down. The incident is closed and you are no longer needed. Thank you."
-    else:
-        body = f"NVR {ref}: stand down. You are not needed for this call-up. Thank you for being ready."
-    return _checked(body, exercise)
+class StandDownReason(enum.StrEnum):
+    """Why someone is stood down; the text says it, so nobody reads "closed" while it is open."""
+
+    need_filled = "need filled"
+    fewer_needed = "fewer needed"
+    incident_closed = "incident closed"
+    paused = "paused"
+
+
+_STANDDOWN_WHY = {
+    StandDownReason.need_filled: "We have enough people for this call-up, so you are not needed. "
+    "Thank you for being ready.",
+    StandDownReason.fewer_needed: "Fewer people are needed now, so you are no longer needed. "
+    "Please do not go. Thank you.",
+    StandDownReason.incident_closed: "The incident is closed and you are no longer needed. Thank you.",
+    StandDownReason.paused: "Your call-ups are paused, so you are no longer needed for this one. Thank you.",
+}
+
+
+def standdown_text(*, ref: int, reason: StandDownReason, exercise: bool) -> str:
+    """Tell people they are not needed, and why: silence is not a stand-down."""
+    return _checked(f"NVR {ref}: stand down. {_STANDDOWN_WHY[reason]}", exercise)
 
 
 def ask_reference_text(*, refs: list[int], exercise: bool) -> str:

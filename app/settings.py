@@ -11,6 +11,7 @@ PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "test", "dev", "de
 FaultPoint = Literal["", "after_dequeue", "after_claim", "mid_send", "after_accept"]
 SIMULATOR_ACCOUNT_SID = "AC00000000000000000000000000000000"
 SIMULATOR_AUTH_TOKEN = "simulator-auth-token-not-secret"  # noqa: S105 (local simulator only)
+DEVELOPMENT_ERASURE_KEY = "development-erasure-key-not-secret"
 
 
 class Settings(BaseSettings):
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
     radius_step_km: float = Field(default=10.0, gt=0)
     max_radius_km: float = Field(default=80.0, gt=0)
 
+    # Keys the one-way fingerprint of an erased person's phone (app/volunteer/phone.py); changing it
+    # forgets every erasure, so an erased person could then be imported again without fresh consent.
+    erasure_key: str = DEVELOPMENT_ERASURE_KEY
+
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     basemap_attribution: str = "© OpenStreetMap contributors"
 
@@ -60,6 +65,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"TWILIO_AUTH_TOKEN is the simulator's; set the real one ({self.environment})"
                 )
+        if self.environment == "production" and (
+            self.erasure_key.strip().lower() in PLACEHOLDER_SECRETS
+            or self.erasure_key == DEVELOPMENT_ERASURE_KEY
+            or len(self.erasure_key) < 16
+        ):
+            raise ValueError(
+                "ERASURE_KEY is a placeholder (production); set a random secret of 16+ characters"
+            )
         if self.sms_provider == "twilio" and not (
             self.twilio_from_number or self.twilio_messaging_service_sid
         ):

@@ -43,7 +43,8 @@ class Callout(Base):
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
     wave: Mapped[int] = mapped_column(Integer)
-    distance_km: Mapped[float] = mapped_column(Float)
+    # Emptied on erasure: with the incident's place it would locate the home.
+    distance_km: Mapped[float | None] = mapped_column(Float)
     status: Mapped[CalloutStatus] = mapped_column(
         Enum(CalloutStatus, name="callout_status"), default=CalloutStatus.called
     )

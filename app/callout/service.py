@@ -9,12 +9,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from alerts import text
+from alerts.text import StandDownReason
 from app.audit.service import record
 from app.callout.models import Callout, CalloutStatus
 from app.callout.selection import find_candidates
@@ -24,11 +26,14 @@ from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import cancel_unsent, outbound, queue_all
 from app.queue import DEFAULT, PendingJob, enqueue_after_commit
 from app.skill.models import Skill
-from app.volunteer.models import Volunteer
+from app.volunteer.models import Volunteer, VolunteerStatus
+from app.volunteer.service import set_status
 
 UK = ZoneInfo("Europe/London")
 WAVE_JOB = "workers.jobs.run_wave"
 SYSTEM = "system"
+# Call-ups still holding a volunteer: asked and not answered, or accepted.
+ENGAGED = (CalloutStatus.called, CalloutStatus.accepted)
 
 
 @dataclass(frozen=True)
@@ -254,9 +259,9 @@ def _callup_was_sent(session: Session, callout_id: int) -> bool:
 
 
 def stand_down(
-    session: Session, *, incident: Incident, callouts: Sequence[Callout], reason: str, confirmed: bool
+    session: Session, *, incident: Incident, callouts: Sequence[Callout], reason: StandDownReason
 ) -> int:
-    """Release call-ups: cancel unsent call-up texts, and text a stand-down to everyone who got one."""
+    """Release call-ups: cancel unsent call-up texts, and text everyone who got one why they stand down."""
     if not callouts:
         return 0
     now = datetime.now(UTC)
@@ -274,7 +279,7 @@ def stand_down(
         callout.reason = reason
         callout.answered_at = callout.answered_at or now
         if was_sent:
-            body = text.standdown_text(ref=incident.id, confirmed=confirmed, exercise=incident.exercise)
+            body = text.standdown_text(ref=incident.id, reason=reason, exercise=incident.exercise)
             _reply(session, volunteers[callout.volunteer_id], MessageKind.standdown, body, callout)
             texted += 1
     session.flush()
@@ -309,7 +314,7 @@ def _settle_need(session: Session, *, incident: Incident, need: Need, policy: Wa
                 select(Callout).where(Callout.need_id == need.id, Callout.status == CalloutStatus.called)
             )
         )
-        stand_down(session, incident=incident, callouts=waiting, reason="need filled", confirmed=False)
+        stand_down(session, incident=incident, callouts=waiting, reason=StandDownReason.need_filled)
     else:
         need.filled_at = None
         top_up(session, incident=incident, need=need, policy=policy, now=now)
@@ -420,25 +425,66 @@ def replace_failed(session: Session, *, callout_id: int, reason: str, policy: Wa
         _settle_need(session, incident=incident, need=need, policy=policy)
 
 
-def withdraw_volunteer(session: Session, *, volunteer_id: int, reason: str, policy: WavePolicy) -> None:
-    """An opted-out volunteer's open call-ups are cancelled and replaced; unsent texts never go."""
-    cancel_unsent(session, volunteer_id=volunteer_id)
-    open_callouts = list(
-        session.scalars(
-            select(Callout).where(
-                Callout.volunteer_id == volunteer_id,
-                Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
-            )
-        )
+def lock_engagements(session: Session, *, volunteer_id: int) -> dict[int, Incident]:
+    """Lock, in id order, the incidents where this volunteer is called or accepted.
+
+    Taken before the volunteer's own row, as waves take them (incident, then the people they call).
+    """
+    engaged = select(Callout.incident_id).where(
+        Callout.volunteer_id == volunteer_id, Callout.status.in_(ENGAGED)
     )
-    for callout in open_callouts:
-        incident = lock_incident(session, callout.incident_id)
-        callout.status = CalloutStatus.cancelled
-        callout.reason = reason
+    return {i: lock_incident(session, i) for i in sorted(set(session.scalars(engaged)))}
+
+
+def release_volunteer(
+    session: Session,
+    *,
+    volunteer_id: int,
+    reason: str,
+    policy: WavePolicy,
+    status: VolunteerStatus | None = None,
+    notify: bool = False,
+) -> int:
+    """The one way out for a volunteer who can no longer be called (STOP, a permanent delivery error,
+    paused or opted out by a coordinator, erasure); returns how many call-ups ended.
+
+    Their incidents are locked first (in id order, so two releases cannot deadlock), then the status is
+    set, so no refill picks them again; unsent texts are cancelled; their open and accepted call-ups end;
+    each need they leave is settled again, which calls the next candidate. With `notify` (a coordinator
+    paused someone who can still read SMS) those who got a call-up are told why they stand down.
+    """
+    engaged = (Callout.volunteer_id == volunteer_id, Callout.status.in_(ENGAGED))
+    incidents = lock_engagements(session, volunteer_id=volunteer_id)
+    if status is not None:
+        set_status(session.get_one(Volunteer, volunteer_id), status)
+    cancel_unsent(session, volunteer_id=volunteer_id)
+    # Read again under the locks, overwriting any copy this session loaded before them.
+    current = select(Callout).where(*engaged).order_by(Callout.incident_id, Callout.id)
+    ended = list(session.scalars(current.execution_options(populate_existing=True)))
+    now = datetime.now(UTC)
+    for incident_id, group in groupby(ended, key=lambda c: c.incident_id):
+        incident = incidents.get(incident_id) or lock_incident(session, incident_id)
+        released = list(group)
+        if notify:
+            stand_down(session, incident=incident, callouts=released, reason=StandDownReason.paused)
+        for callout in released:
+            if callout.status in ENGAGED:
+                callout.status = CalloutStatus.cancelled
+            callout.reason = reason[:200]
+            callout.answered_at = callout.answered_at or now
         session.flush()
+        record(
+            session,
+            actor=SYSTEM,
+            action="callouts.released",
+            entity_type="incident",
+            entity_id=incident_id,
+            detail={"reason": reason, "callouts": [c.id for c in released]},
+        )
         if incident.status is IncidentStatus.open:
-            need = session.get_one(Need, callout.need_id)
-            _settle_need(session, incident=incident, need=need, policy=policy)
+            for need_id in sorted({c.need_id for c in released}):
+                _settle_need(session, incident=incident, need=session.get_one(Need, need_id), policy=policy)
+    return len(ended)
 
 
 def change_count(session: Session, *, incident: Incident, need: Need, count: int, policy: WavePolicy) -> None:
@@ -452,7 +498,7 @@ def change_count(session: Session, *, incident: Incident, need: Need, count: int
         )
     )
     surplus = accepted[: max(0, len(accepted) - count)]
-    stand_down(session, incident=incident, callouts=surplus, reason="count lowered", confirmed=True)
+    stand_down(session, incident=incident, callouts=surplus, reason=StandDownReason.fewer_needed)
     _settle_need(session, incident=incident, need=need, policy=policy)
 
 
@@ -475,10 +521,7 @@ def close_incident(session: Session, *, incident_id: int, actor: str) -> int:
     accepted = [c for c in open_callouts if c.status is CalloutStatus.accepted]
     waiting = [c for c in open_callouts if c.status is CalloutStatus.called]
     texted = stand_down(
-        session, incident=incident, callouts=accepted, reason="incident closed", confirmed=True
-    )
-    texted += stand_down(
-        session, incident=incident, callouts=waiting, reason="incident closed", confirmed=False
+        session, incident=incident, callouts=accepted + waiting, reason=StandDownReason.incident_closed
     )
     record(session, actor=actor, action="incident.closed", entity_type="incident", entity_id=incident_id)
     return texted

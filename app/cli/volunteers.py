@@ -12,6 +12,7 @@ from rich.text import Text
 
 from app.db import unit_of_work
 from app.errors import DomainError
+from app.volunteer.flows import export_volunteer
 from app.volunteer.importer import COLUMNS, ImportSummary, decode_csv, import_volunteers
 
 app = typer.Typer(help="The reserve's volunteers in bulk.", no_args_is_help=True)
@@ -61,6 +62,24 @@ def import_csv(
         f"in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s)",
         highlight=False,
     )
+
+
+@app.command("export")
+def export(
+    volunteer_id: int = typer.Argument(..., help="the volunteer's id"),
+    output: Path | None = typer.Option(None, "--output", "-o", dir_okay=False, help="write here, not stdout"),
+) -> None:
+    """Everything held on one person, as JSON (a subject-access request)."""
+    try:
+        with unit_of_work() as session:
+            document = export_volunteer(session, volunteer_id=volunteer_id).model_dump_json(indent=2)
+    except DomainError as exc:
+        Console(stderr=True).print(f"error: {exc.detail}", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    if output is None:
+        typer.echo(document)
+    else:
+        output.write_text(document + "\n", encoding="utf-8")
 
 
 def _error_table(path: Path, summary: ImportSummary) -> Table:

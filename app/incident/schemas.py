@@ -140,7 +140,7 @@ class CalloutRead(BaseModel):
     phone: str | None
     skill: str
     wave: int
-    distance_km: float
+    distance_km: float | None
     status: str
     reason: str | None
     called_at: datetime

@@ -252,9 +252,15 @@ def _act_on_code(
             entity_id=volunteer.id,
             detail={"code": code},
         )
-        callouts.withdraw_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
+        callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
     elif number_invalid(code) and volunteer.status is VolunteerStatus.active:
-        set_status(volunteer, VolunteerStatus.paused)
+        callouts.release_volunteer(
+            session,
+            volunteer_id=volunteer.id,
+            reason="number invalid",
+            policy=policy,
+            status=VolunteerStatus.paused,
+        )
         record(
             session,
             actor="system",

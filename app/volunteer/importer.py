@@ -4,7 +4,6 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -17,9 +16,28 @@ from app.audit.service import record
 from app.errors import Conflict, InvalidInput
 from app.volunteer.models import Credential, Volunteer, VolunteerStatus, volunteer_organisations
 from app.volunteer.schemas import VolunteerCreate
-from app.volunteer.service import check_skill_codes, known_skills, organisations_named, point_element
+from app.volunteer.service import (
+    check_skill_codes,
+    erased_phone_problem,
+    erased_phones,
+    forget_erasures,
+    fresh_consent,
+    known_skills,
+    organisations_named,
+    point_element,
+)
 
-COLUMNS = ("name", "phone", "lon", "lat", "skills", "max_travel_km", "languages", "organisations")
+COLUMNS = (
+    "name",
+    "phone",
+    "lon",
+    "lat",
+    "skills",
+    "max_travel_km",
+    "languages",
+    "organisations",
+    "consent_at",
+)
 REQUIRED = ("name", "phone", "lon", "lat")
 LIST_SEPARATOR = ";"
 # Rows written per statement: large enough to amortise round trips, small enough to keep memory flat.
@@ -76,7 +94,8 @@ def import_volunteers(
 
     On update, a column missing from the file leaves that detail unchanged and a status is never changed
     (an import must not undo an opt-out); a column present replaces it, so a blank `skills` cell empties
-    the passport.
+    the passport. `consent_at` is recorded only where a row gives it; the phone of an erased volunteer is
+    a row error unless that row's `consent_at` is after the erasure (fresh consent).
     """
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
@@ -99,9 +118,16 @@ def import_volunteers(
             for r in rows
             if r.data.phone in existing
         ]
+    erased = erased_phones(session, phones=[r.data.phone for r in rows if r.data.phone not in existing])
+    errors += [
+        RowError(r.number, "phone", erased_phone_problem(r.data.phone))
+        for r in rows
+        if r.data.phone in erased and not fresh_consent(r.data.consent_at, erased[r.data.phone])
+    ]
     if errors:
         return ImportSummary(errors=sorted(errors, key=lambda e: e.row))
 
+    forget_erasures(session, phones=list(erased))
     new = [r.data for r in rows if r.data.phone not in existing]
     changed = [(existing[r.data.phone], r.data) for r in rows if r.data.phone in existing]
     try:
@@ -214,6 +240,8 @@ def _check_row(number: int, values: dict[str, str]) -> tuple[VolunteerCreate | N
         payload["max_travel_km"] = values["max_travel_km"]
     if values.get("languages"):
         payload["languages"] = _split(values["languages"])
+    if values.get("consent_at"):
+        payload["consent_at"] = values["consent_at"]
     try:
         return VolunteerCreate.model_validate(payload), missing + malformed
     except ValidationError as exc:
@@ -295,7 +323,6 @@ def _write(
     if "organisations" in header:
         names += [n for _, data in changed for n in data.organisations]
     organisation_ids = {o.name: o.id for o in organisations_named(session, names=names)}
-    now = datetime.now(UTC)
     done, total = 0, len(new) + len(changed)
     for chunk in _chunks(new, CHUNK):
         ids = session.scalars(
@@ -304,7 +331,7 @@ def _write(
             .returning(Volunteer.id, sort_by_parameter_order=True),
             [
                 _volunteer_values(data, header=None)
-                | {"status": VolunteerStatus(data.status), "consent_at": data.consent_at or now}
+                | {"status": VolunteerStatus(data.status), "consent_at": data.consent_at}
                 for data in chunk
             ],
         ).all()
@@ -348,6 +375,8 @@ def _volunteer_values(data: VolunteerCreate, *, header: list[str] | None) -> dic
     for column in ("max_travel_km", "languages"):
         if header is None or column in header:
             values[column] = getattr(data, column)
+    if header is not None and data.consent_at is not None:
+        values["consent_at"] = data.consent_at  # a blank cell never withdraws consent already recorded
     return values
 
 

@@ -139,3 +139,15 @@ class UnavailablePeriod(Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ErasedPhone(Base):
+    """The keyed fingerprint of an erased volunteer's phone: no number, only a way to recognise it.
+
+    Creating or importing a volunteer with this phone is refused unless they give fresh consent.
+    """
+
+    __tablename__ = "erased_phones"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -6,11 +6,19 @@ from typing import Annotated
 from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
 
 from app.auth.service import actor_of
-from app.deps import AdminToken, CoordinatorToken, SessionDep
+from app.deps import AdminToken, CoordinatorToken, SessionDep, SettingsDep
 from app.errors import InvalidInput
-from app.volunteer import importer, service
+from app.incident.service import policy_from
+from app.volunteer import flows, importer, service
 from app.volunteer.models import VolunteerStatus
-from app.volunteer.schemas import GeoPoint, VolunteerCreate, VolunteerPage, VolunteerRead, VolunteerUpdate
+from app.volunteer.schemas import (
+    GeoPoint,
+    VolunteerCreate,
+    VolunteerExport,
+    VolunteerPage,
+    VolunteerRead,
+    VolunteerUpdate,
+)
 
 router = APIRouter(prefix="/api/v1/volunteers", tags=["volunteers"])
 
@@ -91,17 +99,37 @@ def get_volunteer(volunteer_id: int, session: SessionDep, token: CoordinatorToke
     return service.to_read(service.get_volunteer(session, volunteer_id=volunteer_id))
 
 
+@router.get("/{volunteer_id}/export")
+def export_volunteer(volunteer_id: int, session: SessionDep, token: AdminToken) -> VolunteerExport:
+    """Everything held on one person, for a subject-access request."""
+    return flows.export_volunteer(session, volunteer_id=volunteer_id)
+
+
 @router.patch("/{volunteer_id}")
 def update_volunteer(
-    volunteer_id: int, data: VolunteerUpdate, session: SessionDep, token: CoordinatorToken
+    volunteer_id: int,
+    data: VolunteerUpdate,
+    session: SessionDep,
+    token: CoordinatorToken,
+    settings: SettingsDep,
 ) -> VolunteerRead:
-    """Change some of a volunteer's details."""
-    service.update_volunteer(session, volunteer_id=volunteer_id, data=data, actor=actor_of(token))
+    """Change some of a volunteer's details; pausing or opting out releases their call-ups.
+
+    A volunteer who opted out (STOP) can only opt back in themselves, by texting START: 409 otherwise.
+    """
+    flows.update_volunteer(
+        session, volunteer_id=volunteer_id, data=data, actor=actor_of(token), policy=policy_from(settings)
+    )
     return service.to_read(service.get_volunteer(session, volunteer_id=volunteer_id))
 
 
 @router.delete("/{volunteer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def erase_volunteer(volunteer_id: int, session: SessionDep, token: AdminToken) -> Response:
-    """Erase a volunteer's personal data; the audit trail stays, anonymised."""
-    service.erase_volunteer(session, volunteer_id=volunteer_id, actor=actor_of(token))
+def erase_volunteer(
+    volunteer_id: int, session: SessionDep, token: AdminToken, settings: SettingsDep
+) -> Response:
+    """Erase a volunteer's personal data everywhere and release their call-ups; the audit trail keeps
+    that it happened and by whom. Registering the phone again needs fresh consent (`consent_at`)."""
+    flows.erase_volunteer(
+        session, volunteer_id=volunteer_id, actor=actor_of(token), policy=policy_from(settings)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

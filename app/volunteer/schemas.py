@@ -99,6 +99,15 @@ def _phone(value: str) -> str:
     return normalise_mobile(value)
 
 
+def _name(value: str | None) -> str | None:
+    """A name is stored stripped, so one of only spaces would be stored empty: refuse it."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError("name must not be blank")
+    return value.strip()
+
+
 def _one_entry_per_skill(value: list[CredentialIn] | None) -> list[CredentialIn] | None:
     """A passport holds one entry per skill; two for the same skill are a mistake to report."""
     if value is None:
@@ -125,8 +134,13 @@ class VolunteerCreate(BaseModel):
     availability: list[WindowIn] = Field(default_factory=list, max_length=50)
     unavailable: list[UnavailableIn] = Field(default_factory=list, max_length=50)
     status: Literal["active", "paused"] = "active"
-    consent_at: datetime | None = None
+    consent_at: datetime | None = Field(
+        default=None,
+        description="when the person consented; required, and after the erasure, to register again "
+        "someone whose phone was erased",
+    )
 
+    _strip_name = field_validator("name")(_name)
     _normalise_phone = field_validator("phone")(_phone)
     _unique_skills = field_validator("skills")(_one_entry_per_skill)
 
@@ -147,6 +161,7 @@ class VolunteerUpdate(BaseModel):
     unavailable: list[UnavailableIn] | None = Field(default=None, max_length=50)
     status: Literal["active", "paused", "opted_out"] | None = None
 
+    _strip_name = field_validator("name")(_name)
     _normalise_phone = field_validator("phone")(lambda v: None if v is None else _phone(v))
     _unique_skills = field_validator("skills")(_one_entry_per_skill)
 
@@ -179,3 +194,74 @@ class VolunteerPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ExportReceipt(BaseModel):
+    """A delivery receipt for one of the person's messages."""
+
+    status: str
+    error_code: int | None
+    received_at: datetime
+
+
+class ExportMessage(BaseModel):
+    """One SMS to or from the person, with its delivery receipts."""
+
+    id: int
+    direction: str
+    kind: str
+    status: str
+    to_number: str
+    from_number: str
+    body: str
+    segments: int
+    callout_id: int | None
+    incident_id: int | None
+    provider_sid: str | None
+    error_code: int | None
+    error_message: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    receipts: list[ExportReceipt]
+
+
+class ExportCallout(BaseModel):
+    """One time the person was called up, and what happened."""
+
+    id: int
+    incident_id: int
+    incident_title: str
+    skill: str
+    wave: int
+    distance_km: float | None
+    status: str
+    reason: str | None
+    called_at: datetime
+    answered_at: datetime | None
+
+
+class ExportAuditEvent(BaseModel):
+    """One audit event about the person, their call-ups or their messages."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: int | None
+    detail: dict[str, Any]
+
+
+class VolunteerExport(BaseModel):
+    """Everything held on one person (a subject-access request), as JSON."""
+
+    exported_at: datetime
+    profile: VolunteerRead
+    credentials: list[CredentialOut]
+    availability: list[WindowIn]
+    unavailable: list[UnavailableIn]
+    organisations: list[str]
+    callouts: list[ExportCallout]
+    messages: list[ExportMessage]
+    audit: list[ExportAuditEvent]

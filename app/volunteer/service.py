@@ -1,27 +1,31 @@
 """The reserve's service functions: session first, keyword-only after; they flush, callers commit."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload
 
 from app.audit.service import record
 from app.errors import Conflict, InvalidInput, NotFound
 from app.organisation.models import Organisation
+from app.settings import get_settings
 from app.skill.models import Skill
 from app.volunteer.models import (
     AvailabilityWindow,
     Credential,
+    ErasedPhone,
     UnavailablePeriod,
     Volunteer,
     VolunteerStatus,
 )
+from app.volunteer.phone import phone_fingerprint
 from app.volunteer.schemas import (
     CredentialIn,
     CredentialOut,
@@ -37,6 +41,8 @@ from geo.sql import distance_km, geog_from_ewkt, within_km
 
 UK = ZoneInfo("Europe/London")
 ERASED_NAME = "(erased)"
+# How far ahead of our clock a client's "consented now" may be.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def today_uk() -> date:
@@ -83,22 +89,26 @@ def organisations_named(session: Session, *, names: Sequence[str]) -> list[Organ
     return [found[n] for n in wanted]
 
 
-def _credentials(session: Session, items: Sequence[CredentialIn]) -> list[Credential]:
+def _credentials(
+    session: Session, items: Sequence[CredentialIn], current: Sequence[Credential] = ()
+) -> list[Credential]:
+    """The passport as given; an entry for a skill already held is updated in place (renewed, verified)
+    rather than inserted beside the old one, which one-entry-per-skill forbids."""
     check_skill_codes(session, [c.code for c in items])
     issuers = {
         o.name: o for o in organisations_named(session, names=[c.issued_by for c in items if c.issued_by])
     }
-    return [
-        Credential(
-            skill_code=c.code,
-            level=c.level,
-            expires_on=c.expires_on,
-            issuer=issuers[c.issued_by.strip()] if c.issued_by else None,
-            verified_by=c.verified_by,
-            verified_at=c.verified_at,
-        )
-        for c in items
-    ]
+    held = {c.skill_code: c for c in current}
+    passport = []
+    for item in items:
+        credential = held.get(item.code) or Credential(skill_code=item.code)
+        credential.level = item.level
+        credential.expires_on = item.expires_on
+        credential.issuer = issuers[item.issued_by.strip()] if item.issued_by else None
+        credential.verified_by = item.verified_by
+        credential.verified_at = item.verified_at
+        passport.append(credential)
+    return passport
 
 
 def _windows(items: Sequence[WindowIn]) -> list[AvailabilityWindow]:
@@ -109,17 +119,68 @@ def _periods(items: Sequence[UnavailableIn]) -> list[UnavailablePeriod]:
     return [UnavailablePeriod(starts_at=p.starts_at, ends_at=p.ends_at, reason=p.reason) for p in items]
 
 
+def erasure_key() -> str:
+    """The secret that keys phone fingerprints."""
+    return get_settings().erasure_key
+
+
+def erased_phones(session: Session, *, phones: Sequence[str]) -> dict[str, datetime]:
+    """Which of these phones belonged to an erased volunteer, and when they were erased."""
+    key = erasure_key()
+    by_print = {phone_fingerprint(p, key=key): p for p in phones}
+    found: dict[str, datetime] = {}
+    prints = list(by_print)
+    for start in range(0, len(prints), 5000):
+        rows = session.execute(
+            select(ErasedPhone.fingerprint, ErasedPhone.erased_at).where(
+                ErasedPhone.fingerprint.in_(prints[start : start + 5000])
+            )
+        )
+        found.update((by_print[fingerprint], at) for fingerprint, at in rows)
+    return found
+
+
+def fresh_consent(consent_at: datetime | None, erased_at: datetime) -> bool:
+    """Consent given after the erasure and not in the future (a time without an offset is UTC)."""
+    if consent_at is None:
+        return False
+    given = consent_at if consent_at.tzinfo else consent_at.replace(tzinfo=UTC)
+    return erased_at < given <= datetime.now(UTC) + CLOCK_SKEW
+
+
+def erased_phone_problem(phone: str) -> str:
+    """Why a phone of an erased volunteer is refused, and how to register them again."""
+    return (
+        f"{phone} belonged to a volunteer who was erased; register them again only with their fresh "
+        "consent: give consent_at, the time they consented, which must be after the erasure"
+    )
+
+
+def forget_erasures(session: Session, *, phones: Sequence[str]) -> None:
+    """Drop the fingerprints of erased people who came back with fresh consent."""
+    key = erasure_key()
+    prints = [phone_fingerprint(p, key=key) for p in phones]
+    if prints:
+        session.execute(delete(ErasedPhone).where(ErasedPhone.fingerprint.in_(prints)))
+
+
 def create_volunteer(session: Session, *, data: VolunteerCreate, actor: str) -> Volunteer:
-    """Add a volunteer with their passport and availability; a phone already held is a conflict."""
+    """Add a volunteer with their passport and availability; a phone already held is a conflict, and so
+    is the phone of an erased volunteer unless they consented again after the erasure."""
     if phone_owner(session, phone=data.phone) is not None:
         raise Conflict(f"phone {data.phone} already belongs to another volunteer")
+    erased_at = erased_phones(session, phones=[data.phone]).get(data.phone)
+    if erased_at is not None:
+        if not fresh_consent(data.consent_at, erased_at):
+            raise Conflict(erased_phone_problem(data.phone))
+        forget_erasures(session, phones=[data.phone])
     volunteer = Volunteer(
         name=data.name.strip(),
         phone=data.phone,
         location=point_element(data.location),
         max_travel_km=data.max_travel_km,
         status=VolunteerStatus(data.status),
-        consent_at=data.consent_at or datetime.now(UTC),
+        consent_at=data.consent_at,
         languages=data.languages,
         credentials=_credentials(session, data.skills),
         windows=_windows(data.availability),
@@ -128,7 +189,14 @@ def create_volunteer(session: Session, *, data: VolunteerCreate, actor: str) -> 
     )
     session.add(volunteer)
     session.flush()
-    record(session, actor=actor, action="volunteer.created", entity_type="volunteer", entity_id=volunteer.id)
+    record(
+        session,
+        actor=actor,
+        action="volunteer.created",
+        entity_type="volunteer",
+        entity_id=volunteer.id,
+        detail={"after_erasure": True} if erased_at is not None else None,
+    )
     return volunteer
 
 
@@ -160,9 +228,13 @@ def get_volunteer(session: Session, *, volunteer_id: int) -> Volunteer:
 
 
 def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str) -> Volunteer:
-    """Apply a partial update; lists given replace the stored ones."""
+    """Apply a partial update; lists given replace the stored ones; an opt-out is the volunteer's to undo."""
     volunteer = _load(session, volunteer_id, for_update=True)
     changed = data.model_dump(exclude_unset=True)
+    if data.status not in (None, VolunteerStatus.opted_out) and volunteer.status is VolunteerStatus.opted_out:
+        raise Conflict(
+            f"volunteer {volunteer_id} has opted out of messages; only they can opt back in, by texting START"
+        )
     if data.phone is not None and data.phone != volunteer.phone:
         owner = phone_owner(session, phone=data.phone)
         if owner is not None and owner != volunteer_id:
@@ -177,7 +249,7 @@ def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpda
     if data.languages is not None:
         volunteer.languages = data.languages
     if data.skills is not None:
-        volunteer.credentials = _credentials(session, data.skills)
+        volunteer.credentials = _credentials(session, data.skills, volunteer.credentials)
     if data.availability is not None:
         volunteer.windows = _windows(data.availability)
     if data.unavailable is not None:
@@ -207,12 +279,23 @@ def set_status(volunteer: Volunteer, status: VolunteerStatus) -> None:
     volunteer.status = status
 
 
-def erase_volunteer(session: Session, *, volunteer_id: int, actor: str) -> None:
-    """Erase personal data (name, phone, home, passport) but keep the row so the audit trail still links."""
-    volunteer = _load(session, volunteer_id, for_update=True)
+def erase_profile(session: Session, *, volunteer: Volunteer) -> None:
+    """Empty a volunteer's row of personal data, keeping it (and a keyed fingerprint of the phone) so the
+    audit trail still links and an import cannot silently bring them back."""
+    if volunteer.phone is not None:
+        fingerprint = phone_fingerprint(volunteer.phone, key=erasure_key())
+        session.execute(
+            insert(ErasedPhone)
+            .values(fingerprint=fingerprint, erased_at=func.now())
+            .on_conflict_do_update(index_elements=[ErasedPhone.fingerprint], set_={"erased_at": func.now()})
+        )
     volunteer.name = ERASED_NAME
     volunteer.phone = None
     volunteer.location = None
+    volunteer.max_travel_km = None
+    volunteer.consent_at = None
+    volunteer.opted_out_at = None
+    volunteer.last_called_at = None
     volunteer.languages = []
     volunteer.credentials = []
     volunteer.windows = []
@@ -221,7 +304,6 @@ def erase_volunteer(session: Session, *, volunteer_id: int, actor: str) -> None:
     volunteer.status = VolunteerStatus.erased
     volunteer.erased_at = datetime.now(UTC)
     session.flush()
-    record(session, actor=actor, action="volunteer.erased", entity_type="volunteer", entity_id=volunteer_id)
 
 
 def list_volunteers(

@@ -130,7 +130,7 @@ def handle_inbound(
                 entity_type="volunteer",
                 entity_id=volunteer.id,
             )
-            callouts.withdraw_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
+            callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
         case ReplyIntent.START:
             if volunteer.status is VolunteerStatus.opted_out:
                 set_status(volunteer, VolunteerStatus.active)

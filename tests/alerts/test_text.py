@@ -6,6 +6,7 @@ import pytest
 from alerts.segments import count_segments
 from alerts.text import (
     KIND_WORDS,
+    StandDownReason,
     ask_reference_text,
     callup_text,
     confirmation_text,
@@ -121,12 +122,31 @@ def test_confirmation_fits_two_segments(rendezvous, when):
     assert text.startswith("EXERCISE NVR 47: you are confirmed")
 
 
-def test_standdown_is_worded_for_confirmed_and_not_called():
-    confirmed = standdown_text(ref=47, confirmed=True, exercise=False)
-    not_needed = standdown_text(ref=47, confirmed=False, exercise=False)
-    assert "incident is closed" in confirmed
-    assert "not needed" in not_needed
-    assert confirmed != not_needed
+def test_each_standdown_says_why():
+    assert standdown_text(ref=47, reason=StandDownReason.need_filled, exercise=False) == (
+        "NVR 47: stand down. We have enough people for this call-up, so you are not needed. "
+        "Thank you for being ready."
+    )
+    assert standdown_text(ref=47, reason=StandDownReason.fewer_needed, exercise=False) == (
+        "NVR 47: stand down. Fewer people are needed now, so you are no longer needed. "
+        "Please do not go. Thank you."
+    )
+    assert standdown_text(ref=47, reason=StandDownReason.incident_closed, exercise=False) == (
+        "NVR 47: stand down. The incident is closed and you are no longer needed. Thank you."
+    )
+    assert standdown_text(ref=47, reason=StandDownReason.paused, exercise=False) == (
+        "NVR 47: stand down. Your call-ups are paused, so you are no longer needed for this one. Thank you."
+    )
+    only_closing_says_closed = [
+        r for r in StandDownReason if "closed" in standdown_text(ref=47, reason=r, exercise=False)
+    ]
+    assert only_closing_says_closed == [StandDownReason.incident_closed]
+
+
+@pytest.mark.parametrize("reason", list(StandDownReason))
+def test_every_standdown_is_one_gsm7_segment_even_for_an_exercise_with_a_long_ref(reason):
+    result = count_segments(standdown_text(ref=99999999, reason=reason, exercise=True))
+    assert (result.segments, result.encoding) == (1, "GSM-7")
 
 
 def test_ask_reference_lists_the_open_call_ups():
@@ -151,8 +171,7 @@ def test_ask_reference_needs_a_ref():
 FIXED_TEXTS = [
     not_needed_text(ref=47, exercise=False),
     not_needed_text(ref=99999999, exercise=True),
-    standdown_text(ref=99999999, confirmed=True, exercise=True),
-    standdown_text(ref=99999999, confirmed=False, exercise=True),
+    *(standdown_text(ref=99999999, reason=r, exercise=True) for r in StandDownReason),
     declined_text(ref=99999999, exercise=True),
     ask_reference_text(refs=[99999998, 99999999, 99999997], exercise=True),
     help_text(),
@@ -176,8 +195,7 @@ def test_every_text_fits_two_segments_in_gsm7(text):
         lambda exercise: callup(exercise=exercise),
         lambda exercise: confirmation_text(ref=1, rendezvous="X", when="Y", exercise=exercise),
         lambda exercise: not_needed_text(ref=1, exercise=exercise),
-        lambda exercise: standdown_text(ref=1, confirmed=True, exercise=exercise),
-        lambda exercise: standdown_text(ref=1, confirmed=False, exercise=exercise),
+        *(lambda exercise, r=r: standdown_text(ref=1, reason=r, exercise=exercise) for r in StandDownReason),
         lambda exercise: ask_reference_text(refs=[1, 2], exercise=exercise),
         lambda exercise: declined_text(ref=1, exercise=exercise),
     ],

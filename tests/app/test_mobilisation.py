@@ -126,6 +126,10 @@ def test_fill_confirms_and_stands_down_the_rest_and_late_yes_is_thanked(
         True,
     )
     assert outbox(db, b)[-1].kind is MessageKind.standdown
+    assert outbox(db, b)[-1].body == (
+        f"NVR {incident['id']}: stand down. We have enough people for this call-up, "
+        "so you are not needed. Thank you for being ready."
+    )
     sms(client, c.phone or "", f"Y {incident['id']}")
     assert outbox(db, c)[-1].kind is MessageKind.not_needed
     assert need(client, coordinator, incident["id"])["accepted"] == 1  # a late YES does not count
@@ -290,7 +294,14 @@ def test_patch_count_calls_more_or_stands_down(
     )
     body = lowered.json()["needs"][0]
     assert (body["accepted"], body["pending"], body["filled"]) == (1, 0, True)
-    assert outbox(db, people[1])[-1].kind is MessageKind.standdown  # newest acceptance released first
+    released = outbox(db, people[1])[-1]
+    assert released.kind is MessageKind.standdown  # newest acceptance released first
+    assert released.body == (
+        f"NVR {incident['id']}: stand down. Fewer people are needed now, so you are no longer needed. "
+        "Please do not go. Thank you."
+    )
+    assert "closed" not in released.body  # the incident is still open
+    assert released.segments == 1
     bad = client.patch(
         f"/api/v1/incidents/{incident['id']}",
         json={"needs": [{"skill": "chainsaw", "count": 1}]},
@@ -310,6 +321,9 @@ def test_close_stands_everyone_down(client: TestClient, coordinator: dict[str, s
     assert closed.json()["status"] == "closed"
     for person in people:
         assert outbox(db, person)[-1].kind is MessageKind.standdown
-    assert "closed" in outbox(db, people[0])[-1].body
+    assert outbox(db, people[0])[-1].body == (
+        f"NVR {incident['id']}: stand down. The incident is closed and you are no longer needed. Thank you."
+    )
+    assert "closed" in outbox(db, people[1])[-1].body
     listed = client.get("/api/v1/incidents?status=closed", headers=coordinator).json()
     assert incident["id"] in [i["id"] for i in listed["items"]]

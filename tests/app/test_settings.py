@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from app.settings import SIMULATOR_AUTH_TOKEN, Settings
+from app.settings import DEVELOPMENT_ERASURE_KEY, SIMULATOR_AUTH_TOKEN, Settings
 
 TWILIO = {"sms_provider": "twilio", "twilio_from_number": "+447700900000", "twilio_account_sid": "AC1"}
 
@@ -31,5 +31,13 @@ def test_twilio_needs_a_sender() -> None:
 
 
 def test_a_real_token_in_production_is_accepted() -> None:
-    settings = Settings(environment="production", twilio_auth_token="4f1c0e7b9a2d", **TWILIO)
+    settings = Settings(
+        environment="production", twilio_auth_token="4f1c0e7b9a2d", erasure_key="k" * 32, **TWILIO
+    )
     assert settings.environment == "production"
+
+
+@pytest.mark.parametrize("key", ["", "secret", "short-key", DEVELOPMENT_ERASURE_KEY])
+def test_production_refuses_a_placeholder_erasure_key(key: str) -> None:
+    with pytest.raises(ValidationError, match="ERASURE_KEY"):
+        Settings(environment="production", twilio_auth_token="4f1c0e7b9a2d", erasure_key=key, **TWILIO)

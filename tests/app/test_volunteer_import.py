@@ -65,7 +65,8 @@ def test_good_file_imports_every_row_with_passport_and_one_audit_event(db: Sessi
     ]
     assert ada.max_travel_km == 25
     assert ada.languages == ["en", "cy"]
-    assert ada.status is VolunteerStatus.active and ada.consent_at is not None
+    assert ada.status is VolunteerStatus.active
+    assert ada.consent_at is None  # no consent column, so no consent is recorded
     grace = load(db, "+447123456002")
     assert grace.languages == ["en"] and grace.max_travel_km is None
     mary = load(db, "+447123456003")
@@ -286,3 +287,17 @@ def test_cli_reports_bad_rows_in_a_table_and_exits_1(tmp_path: Path, db: Session
     result = CliRunner().invoke(cli, ["volunteers", "import", str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 1
     assert "not UTF-8" in result.output
+
+
+def test_consent_is_imported_only_when_given_and_a_blank_name_is_refused(db: Session) -> None:
+    text = (
+        "name,phone,lon,lat,consent_at\n"
+        "Ada,07123 456001,-2.9,54.9,\n"
+        "Grace,07123 456002,-2.9,54.9,2026-11-01T09:30:00+00:00\n"
+    )
+    summary = import_volunteers(db, text=text, actor="test")
+    assert (summary.created, summary.errors) == (2, [])
+    assert load(db, "+447123456001").consent_at is None
+    assert load(db, "+447123456002").consent_at is not None
+    blank = import_volunteers(db, text='name,phone,lon,lat\n"   ",07123 456003,-2.9,54.9\n', actor="test")
+    assert [(e.row, e.column) for e in blank.errors] == [(2, "name")]

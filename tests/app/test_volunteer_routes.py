@@ -1,5 +1,6 @@
 """The reserve's HTTP API: creation, validation errors, roles, listing, update and erasure."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -46,6 +47,8 @@ def test_create_returns_201_with_e164_phone(client: TestClient, coordinator: dic
         ({"skills": [{"code": "dragon_taming"}]}, "dragon_taming"),
         ({"skills": [{"code": "first_aid", "level": 9}]}, "level"),
         ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "\t\n"}, "name"),
     ],
 )
 def test_bad_input_is_a_clear_422(
@@ -106,8 +109,10 @@ def test_erasure_removes_personal_data_and_keeps_anonymised_audit(
     vid = client.post("/api/v1/volunteers", json=volunteer_body(), headers=admin).json()["id"]
     assert client.delete(f"/api/v1/volunteers/{vid}", headers=admin).status_code == 204
     assert client.get(f"/api/v1/volunteers/{vid}", headers=admin).status_code == 404
-    # The phone can be registered again by someone else.
-    assert client.post("/api/v1/volunteers", json=volunteer_body(), headers=admin).status_code == 201
+    # The phone comes back only with fresh consent (a recycled number's new holder gives theirs).
+    assert client.post("/api/v1/volunteers", json=volunteer_body(), headers=admin).status_code == 409
+    fresh = volunteer_body(consent_at=datetime.now(UTC).isoformat())
+    assert client.post("/api/v1/volunteers", json=fresh, headers=admin).status_code == 201
     events = db.scalars(
         select(AuditEvent).where(AuditEvent.entity_type == "volunteer", AuditEvent.entity_id == vid)
     ).all()
@@ -129,3 +134,45 @@ def test_list_filters_by_valid_skill(client: TestClient, coordinator: dict[str, 
     assert page["total"] == 1
     unknown = client.get("/api/v1/volunteers?skill=nope", headers=coordinator)
     assert unknown.status_code == 422
+
+
+def test_patch_refuses_a_whitespace_name(client: TestClient, coordinator: dict[str, str]) -> None:
+    vid = client.post("/api/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
+    response = client.patch(f"/api/v1/volunteers/{vid}", json={"name": "  "}, headers=coordinator)
+    assert response.status_code == 422, response.text
+    assert "name" in response.json()["detail"]
+    assert client.get(f"/api/v1/volunteers/{vid}", headers=coordinator).json()["name"] == "Ada Lovelace"
+
+
+def test_patch_renews_and_verifies_an_existing_credential(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    vid = client.post("/api/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
+    renewed = {
+        "code": "first_aid",
+        "level": 3,
+        "expires_on": "2100-06-30",
+        "verified_by": "St John Ambulance",
+        "verified_at": "2026-11-30T10:00:00Z",
+    }
+    response = client.patch(
+        f"/api/v1/volunteers/{vid}", json={"skills": [renewed, {"code": "chainsaw"}]}, headers=coordinator
+    )
+    assert response.status_code == 200, response.text
+    skills = {s["code"]: s for s in response.json()["skills"]}
+    assert (skills["first_aid"]["level"], skills["first_aid"]["expires_on"]) == (3, "2100-06-30")
+    assert skills["first_aid"]["verified_by"] == "St John Ambulance"
+    again = client.patch(f"/api/v1/volunteers/{vid}", json={"skills": [renewed]}, headers=coordinator)
+    assert again.status_code == 200, again.text
+    assert [s["code"] for s in again.json()["skills"]] == ["first_aid"]
+
+
+def test_consent_is_recorded_only_when_given(client: TestClient, coordinator: dict[str, str]) -> None:
+    silent = client.post("/api/v1/volunteers", json=volunteer_body(), headers=coordinator).json()
+    assert silent["consent_at"] is None
+    given = client.post(
+        "/api/v1/volunteers",
+        json=volunteer_body(phone="07911 123457", consent_at="2026-11-01T09:30:00Z"),
+        headers=coordinator,
+    ).json()
+    assert given["consent_at"] == "2026-11-01T09:30:00Z"
