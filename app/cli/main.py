@@ -20,7 +20,14 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     import uvicorn
 
     uvicorn.run(
-        "app.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        "app.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        # Its access log would show query strings; app.access_log writes one without them.
+        access_log=False,
     )
 
 
