@@ -2,6 +2,7 @@
 
 import os
 import socket
+import uuid
 
 
 def free_port() -> int:
@@ -99,7 +100,9 @@ def client(db: Session) -> Iterator[TestClient]:
             raise
 
     app.dependency_overrides[get_session] = _session
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    # Its own client address, so failed authentications counted in Redis never throttle another test.
+    address = (f"test-{uuid.uuid4().hex[:12]}", 50000)
+    with TestClient(app, raise_server_exceptions=False, client=address) as test_client:
         yield test_client
 
 
