@@ -64,7 +64,7 @@ class Api(Process):
         self.port = free_port()
         super().__init__(log, "api", "--port", str(self.port), **env)
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a loaded machine starts Python slowly
         while True:
             try:
                 httpx.get(self.url + "/healthz", timeout=5)
