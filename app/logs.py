@@ -72,6 +72,13 @@ def _redacting_record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _default_record_factory(*args, **kwargs)
     if record.exc_info and record.exc_info[1] is not None:
         record.exc_text = format_exception(record.exc_info[1])
+    # RQ formats a failed job's traceback into the message itself, while the exception is being handled.
+    handling = sys.exc_info()[1]
+    if handling is not None and isinstance(record.args, tuple):
+        record.args = tuple(
+            format_exception(handling) if isinstance(a, str) and a.startswith("Traceback") else a
+            for a in record.args
+        )
     return record
 
 

@@ -2,6 +2,7 @@
 
 import io
 import logging
+import traceback
 
 import pytest
 import structlog
@@ -67,3 +68,24 @@ def test_messages_of_connection_errors_are_kept() -> None:
     described = format_exception(ConnectionRefusedError(111, "Connection refused"))
     assert "Connection refused" in described
     assert "secret value" not in format_exception(ValueError("secret value"))
+
+
+def test_a_traceback_formatted_into_a_message_is_redacted_too(
+    db: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exc = rejected_insert(db)
+    configure_logging()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("rq.worker")
+    logger.addHandler(handler)
+    try:
+        raise exc
+    except IntegrityError:
+        # What RQ's Worker.handle_exception does with a failed job.
+        logger.error("job %s: exception raised\n%s", "j1", "".join(traceback.format_exc()))
+    finally:
+        logger.removeHandler(handler)
+    logged = stream.getvalue()
+    assert "job j1" in logged and "constraint_name=ck_test_refuse" in logged, logged
+    assert NAME not in logged
