@@ -13,6 +13,7 @@ import traceback
 from types import TracebackType
 from typing import Any, TextIO
 
+import psycopg
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -22,8 +23,17 @@ from app.settings import get_settings
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
-# Messages of these name a host and port of ours and what went wrong with reaching it.
-SAFE_MESSAGES: tuple[type[BaseException], ...] = (OSError, RedisConnectionError, RedisTimeoutError)
+# Messages of these say what went wrong with a connection, a transaction or our own SQL (a host and
+# port of ours, "too many clients", "the connection is closed"), never what a row held.
+SAFE_MESSAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.InternalError,
+    psycopg.ProgrammingError,
+)
 # What psycopg's diagnostics say about a database error without quoting any data.
 DIAGNOSTICS = ("sqlstate", "table_name", "column_name", "constraint_name")
 WITHHELD = "message withheld: it may hold personal data"

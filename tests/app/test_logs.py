@@ -4,6 +4,7 @@ import io
 import logging
 import traceback
 
+import psycopg
 import pytest
 import structlog
 from sqlalchemy import text
@@ -67,6 +68,8 @@ def test_standard_and_structlog_tracebacks_are_redacted(
 def test_messages_of_connection_errors_are_kept() -> None:
     described = format_exception(ConnectionRefusedError(111, "Connection refused"))
     assert "Connection refused" in described
+    too_many = psycopg.OperationalError("FATAL:  sorry, too many clients already")
+    assert "too many clients" in format_exception(too_many)
     assert "secret value" not in format_exception(ValueError("secret value"))
 
 
