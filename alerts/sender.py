@@ -12,6 +12,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from alerts.privacy import mask_number
 from alerts.segments import count_segments
 
 log = structlog.get_logger(__name__)
@@ -199,7 +200,7 @@ class TwilioSender:
 
 
 class ConsoleSender:
-    """Development sender: logs each message and keeps it in memory instead of sending it."""
+    """Development sender: keeps each message in memory instead of sending it, and logs that it did."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -208,7 +209,7 @@ class ConsoleSender:
     def send(
         self, *, to: str, body: str, status_callback: str | None, validity_period_s: int | None
     ) -> SendResult:
-        """Record the message and log it; always accepted."""
+        """Record the message and log its SID and masked number (never the body); always accepted."""
         segments = count_segments(body).segments
         result = SendResult(sid="SM" + uuid.uuid4().hex, status="queued", segments=segments)
         record = {
@@ -221,7 +222,7 @@ class ConsoleSender:
         }
         with self._lock:
             self._sent.append(record)
-        log.info("sms.console", **record)
+        log.info("sms.console", sid=result.sid, to=mask_number(to), segments=result.segments)
         return result
 
     @property

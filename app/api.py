@@ -3,11 +3,11 @@
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
+from app.access_log import AccessLog
 from app.area.routes import router as area_router
-from app.db import get_engine
 from app.errors import install_error_handlers
+from app.health import router as health_router
 from app.incident.routes import router as incident_router
 from app.logs import configure_logging
 from app.map.routes import router as map_router
@@ -24,18 +24,13 @@ def create_app() -> FastAPI:
         description="Find nearby volunteers with verified skills, call them up by SMS, fill each need.",
     )
     install_error_handlers(app)
+    app.add_middleware(AccessLog)
     app.include_router(volunteer_router)
     app.include_router(incident_router)
     app.include_router(webhook_router)
     app.include_router(area_router)
     app.include_router(map_router)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        """Liveness and database reachability."""
-        with get_engine().connect() as conn:
-            conn.execute(text("select 1"))
-        return {"status": "ok"}
+    app.include_router(health_router)
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics() -> PlainTextResponse:

@@ -41,6 +41,8 @@ def get_engine(url: str | None = None) -> Engine:
     return create_engine(
         url or get_settings().database_url,
         pool_pre_ping=True,
+        # Statement parameters are names, phones and homes: never put them in exception messages or logs.
+        hide_parameters=True,
         pool_size=10,
         max_overflow=20,
         connect_args={"connect_timeout": 5},

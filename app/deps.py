@@ -3,14 +3,15 @@
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.access_log import CALLER
 from app.auth.models import ApiToken, Role
-from app.auth.service import find_token
+from app.auth.service import authenticate
 from app.db import unit_of_work
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden
 from app.settings import Settings, get_settings
 
 
@@ -27,15 +28,15 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def current_token(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiToken:
-    """The caller's token; 401 when missing or unknown."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("a bearer token is required (Authorization: Bearer nvr_...)")
-    token = find_token(session, token=credentials.credentials)
-    if token is None:
-        raise Unauthorized("the bearer token is unknown or revoked")
+    """The caller's token (named in the access log); 401 when missing or unknown, 429 after many failures."""
+    presented = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
+    client = request.client.host if request.client else "unknown"
+    token = authenticate(session, token=presented, client=client)
+    setattr(request.state, CALLER, (token.id, token.name))
     return token
 
 

@@ -54,6 +54,15 @@ class Unauthorized(DomainError):
     title = "Unauthorized"
 
 
+class TooManyRequests(DomainError):
+    """The caller has failed too often; `retry_after_s` says when to try again."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s)
+
+
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     InvalidInput: 422,
     GeometryError: 422,
@@ -61,13 +70,16 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     Conflict: 409,
     Forbidden: 403,
     Unauthorized: 401,
+    TooManyRequests: 429,
 }
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """An RFC 9457 problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 429 and "retry_after_s" in extra:
+        headers["Retry-After"] = str(extra["retry_after_s"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import uuid
 
 
 def free_port() -> int:
@@ -43,6 +44,7 @@ from sqlalchemy.engine import Connection, Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app.api import create_app  # noqa: E402
+from app.area.service import area_around  # noqa: E402
 from app.auth.models import Role  # noqa: E402
 from app.auth.service import create_token  # noqa: E402
 from app.cli.db import alembic_config  # noqa: E402
@@ -97,7 +99,9 @@ def client(db: Session) -> Iterator[TestClient]:
             raise
 
     app.dependency_overrides[get_session] = _session
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    # Its own client address, so failed authentications counted in Redis never throttle another test.
+    address = (f"test-{uuid.uuid4().hex[:12]}", 50000)
+    with TestClient(app, raise_server_exceptions=False, client=address) as test_client:
         yield test_client
 
 
@@ -122,5 +126,7 @@ def coordinator(db: Session) -> dict[str, str]:
 
 @pytest.fixture
 def viewer(db: Session) -> dict[str, str]:
-    """Headers of a forum viewer bound to Cheshire's area code (E48000004)."""
+    """Headers of a forum viewer bound to Cheshire's area code (E48000004), a circle here."""
+    area_around(db, code="E48000004", name="Cheshire", lon=-2.55, lat=53.2, radius_km=25, actor="test")
+    db.commit()
     return bearer(db, Role.lrf_viewer, area="E48000004")

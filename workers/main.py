@@ -59,18 +59,25 @@ def run_cron() -> None:
         time.sleep(max(0.0, settings.reconcile_every_s - (time.monotonic() - started)))
 
 
-def run(*, processes: int = 1, burst: bool = False, cron: bool = True) -> None:
-    """Start `processes` workers and, unless `cron` is False, the reconciler; stop them all on SIGTERM."""
+def run(*, processes: int = 1, burst: bool = False, cron: bool = True) -> int:
+    """Start `processes` workers and, unless `cron` is False, the reconciler; stop them all on SIGTERM.
+
+    Returns the exit status: 1 when a child died on its own with an error, 0 otherwise.
+    """
     if processes == 1 and not cron:
         run_worker(burst=burst)
-        return
+        return 0
     children = [multiprocessing.Process(target=run_worker, kwargs={"burst": burst}) for _ in range(processes)]
     if cron and not burst:
         children.append(multiprocessing.Process(target=run_cron))
     for child in children:
         child.start()
 
+    stopping = False
+
     def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
             if child.pid and child.is_alive():
                 os.kill(child.pid, signal.SIGTERM)
@@ -79,3 +86,4 @@ def run(*, processes: int = 1, burst: bool = False, cron: bool = True) -> None:
     signal.signal(signal.SIGINT, stop)
     while any(child.is_alive() for child in children):
         time.sleep(0.5)
+    return 0 if stopping or all(child.exitcode == 0 for child in children) else 1

@@ -1,8 +1,16 @@
 """Entry point of the `nvr` command: the composition root, the one place that starts workers."""
 
+import sys
+
 import typer
+from alembic.util import CommandError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
 from app.cli import areas, db, demo, seed, simulator, token, volunteers
+from app.health import database_problem, redis_problem, safe_url
+from app.settings import get_settings
 
 cli = typer.Typer(help="nvr: National Volunteer Reserve operator tools.", no_args_is_help=True)
 cli.add_typer(db.app, name="db")
@@ -20,7 +28,14 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     import uvicorn
 
     uvicorn.run(
-        "app.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        "app.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        # Its access log would show query strings; app.access_log writes one without them.
+        access_log=False,
     )
 
 
@@ -33,12 +48,37 @@ def worker(
     """Run RQ workers that send SMS and run wave timers (with RQ's scheduler)."""
     from workers.main import run
 
-    run(processes=processes, burst=burst, cron=cron)
+    settings = get_settings()
+    for what, url, problem in (
+        ("Redis", settings.redis_url, redis_problem),
+        ("the database", settings.database_url, database_problem),
+    ):
+        reason = problem()
+        if reason is not None:
+            typer.echo(f"error: cannot reach {what} at {safe_url(url)}: {reason}", err=True)
+            raise typer.Exit(1)
+    raise typer.Exit(run(processes=processes, burst=burst, cron=cron))
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of what the driver said, without SQLAlchemy's statement and background link."""
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
 
 
 def main() -> None:
-    """Run the CLI."""
-    cli()
+    """Run the CLI; an unreachable or misconfigured database or Redis is one line and exit 1, not a trace."""
+    try:
+        cli()
+    except (OperationalError, InterfaceError) as exc:
+        sys.exit(f"error: cannot use the database ({_first_line(exc)}); check DATABASE_URL")
+    except (ArgumentError, NoSuchModuleError) as exc:
+        sys.exit(f"error: DATABASE_URL is not a usable database URL: {_first_line(exc)}")
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        sys.exit(f"error: cannot reach Redis ({_first_line(exc)}); check REDIS_URL")
+    except CommandError as exc:
+        sys.exit(f"error: {_first_line(exc)}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from alerts.privacy import mask_number
 from alerts.simulator.client import SimulatorClient
 
 log = structlog.get_logger(__name__)
@@ -101,8 +102,11 @@ class SimulatedVolunteers:
         started = time.monotonic()
         try:
             response = self._client.inbound(number, body)
-            log.debug("demo.answered", number=number, body=body, status=response.status_code)
+            log.debug("demo.answered", number=mask_number(number), status=response.status_code)
         except Exception as exc:
             log.warning(
-                "demo.answer_failed", number=number, error=str(exc), after_s=time.monotonic() - started
+                "demo.answer_failed",
+                number=mask_number(number),
+                error=str(exc),
+                after_s=time.monotonic() - started,
             )

@@ -227,6 +227,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def open_feed(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     sessions: PollSessions,
     area: AreaQuery = None,
@@ -238,7 +239,7 @@ def open_feed(
     pooled connection all that time.
     """
     with sessions() as session:
-        token = current_token(session, credentials)
+        token = current_token(request, session, credentials)
         scope = scope_for(session, token, area_code=area)
         if incident is not None:
             visible_incident(session, scope, incident)

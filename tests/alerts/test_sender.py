@@ -4,6 +4,7 @@ import threading
 import pytest
 from structlog.testing import capture_logs
 
+from alerts.privacy import mask_number
 from alerts.sender import (
     INVALID_TO_NUMBER,
     NOT_A_MOBILE,
@@ -260,8 +261,17 @@ def test_console_sender_records_and_logs():
             "segments": 1,
         }
     ]
-    assert logs[0]["event"] == "sms.console"
-    assert logs[0]["to"] == VOLUNTEER
+    assert logs == [
+        {"event": "sms.console", "log_level": "info", "sid": result.sid, "to": "+4477******23", "segments": 1}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [("+447700900123", "+4477******23"), ("+12025550143", "+1202*****43"), ("12345", "*****"), ("", "")],
+)
+def test_masked_numbers_keep_only_the_country_and_the_last_two_digits(number: str, masked: str) -> None:
+    assert mask_number(number) == masked
 
 
 def test_console_sender_is_thread_safe():

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from app.area.models import Area
 from app.auth.models import Role
 from tests.app.mapdata import CARLISLE, LONDON, add_area, tile_of, use_test_session_for_streams
 from tests.app.reserve import add_volunteer, incident_body
@@ -210,9 +212,12 @@ def test_no_name_or_phone_in_any_map_response(client: TestClient, world: World) 
                 assert all(f["properties"]["layer"] in {"incident", "rendezvous"} for f in points), url
 
 
-def test_a_forum_token_bound_to_an_unknown_area_sees_nothing(
+def test_a_forum_token_whose_area_was_removed_sees_nothing(
     client: TestClient, db: Session, world: World
 ) -> None:
-    lost = bearer(db, Role.lrf_viewer, area="E48999999")
+    add_area(db, "GONE", CARLISLE, radius_km=5)
+    lost = bearer(db, Role.lrf_viewer, area="GONE")
+    db.execute(delete(Area).where(Area.code == "GONE"))
+    db.commit()
     for url in ("/api/v1/map/incidents", "/api/v1/areas", "/api/v1/map/capacity", tile(CARLISLE, 5)):
         assert client.get(url, headers=lost).status_code == 404, url
