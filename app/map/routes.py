@@ -34,7 +34,7 @@ from app.incident.models import IncidentStatus
 from app.map import capacity, live, service
 from app.map.geojson import MEDIA_TYPE, collection
 from app.map.schemas import MapSession, SkillRead
-from app.map.scope import Scope, check_tile, scope_for, visible_incident
+from app.map.scope import Scope, check_tile, require_area, scope_for, visible_incident
 from app.skill.models import Skill
 
 router = APIRouter(tags=["maps"])
@@ -170,20 +170,43 @@ def capacity_layer(
 
 @router.get("/api/v1/map/gaps", response_class=Response, responses={200: {"content": {MEDIA_TYPE: {}}}})
 def gaps(
+    request: Request,
     session: SessionDep,
     scope: ScopeDep,
     skill: SkillQuery = None,
-    min_volunteers: Annotated[int, Query(ge=1, le=1000)] = 5,
-    within_km: Annotated[float, Query(gt=0, le=100)] = 10.0,
-    cell_km: CellKm = 5,
+    min_volunteers: Annotated[
+        int, Query(ge=capacity.MIN_CELL_COUNT, le=1000, description="at least 5: fewer are never shown")
+    ] = 5,
+    within_km: Annotated[int, Query(description="km: 5, 10 or 25")] = 10,
+    cell_km: Annotated[int, Query(description="square size in km: 5 or 25")] = 5,
 ) -> Response:
-    """Cells of an area where fewer than `min_volunteers` qualified people live within `within_km`."""
+    """Squares of an area with fewer than `min_volunteers` published people within `within_km` of the
+    centre, read from the capacity snapshot (so they are never finer than the capacity layer)."""
+    require_area(scope)
     code = capacity.check_skill(session, skill)
-    capacity.check_cell_km(cell_km)
-    features = service.gaps_features(
-        session, scope=scope, skill=code, min_volunteers=min_volunteers, within_km=within_km, cell_km=cell_km
-    )
-    return _geojson(collection(features, skill=code, min_volunteers=min_volunteers, within_km=within_km))
+    service.check_gap_query(min_volunteers=min_volunteers, within_km=within_km, cell_km=cell_km)
+    snapshot = capacity.current_snapshot(session)
+
+    def build() -> str:
+        features = service.gaps_features(
+            session,
+            scope=scope,
+            skill=code,
+            min_volunteers=min_volunteers,
+            within_km=within_km,
+            cell_km=cell_km,
+        )
+        return collection(
+            features,
+            as_of=snapshot.refreshed_at.isoformat(),
+            skill=code,
+            min_volunteers=min_volunteers,
+            within_km=within_km,
+            cell_km=cell_km,
+        )
+
+    tag = f"gaps-{scope.key}-{code}-{min_volunteers}-{within_km}-{cell_km}"
+    return _cached(request, snapshot, tag, build, MEDIA_TYPE)
 
 
 @router.get(
