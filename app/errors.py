@@ -54,6 +54,18 @@ class Unauthorized(DomainError):
     title = "Unauthorized"
 
 
+class TooManyRequests(DomainError):
+    """The caller holds as many of a limited resource as it may (e.g. live map streams)."""
+
+    title = "Too many requests"
+
+
+class Unavailable(DomainError):
+    """A dependency the request needs is down; trying again later may work."""
+
+    title = "Service unavailable"
+
+
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     InvalidInput: 422,
     GeometryError: 422,
@@ -61,6 +73,8 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     Conflict: 409,
     Forbidden: 403,
     Unauthorized: 401,
+    TooManyRequests: 429,
+    Unavailable: 503,
 }
 
 
