@@ -5,6 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -20,6 +21,14 @@ from tests.app.mapdata import CARLISLE, add_area, use_test_session_for_streams
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import sms
 from tests.conftest import bearer
+
+
+@pytest.fixture(autouse=True)
+def no_streams_left_over() -> None:
+    """Token ids restart with each test database, so slots a previous run left must not count."""
+    redis = get_redis()
+    for key in redis.scan_iter("nvr:live-streams:*"):
+        redis.delete(key)
 
 
 def feed_for(db: Session, headers: dict[str, str]) -> LiveFeed:
