@@ -42,7 +42,7 @@ from app.volunteer.service import check_skill_codes, today_uk
 
 MIN_CELL_COUNT = 5
 CELL_SIZES_KM = (1, 5, 25)
-GAP_CELL_KM = (5, 25)  # squares the gaps layer is answered in
+GAP_CELL_KM = (5, 25)  # squares the gaps layer is answered in (odd: see _GAPS)
 GAP_WITHIN_KM = (5, 10, 25)  # the only distances gaps are counted at
 ANY_SKILL = "*"
 TILE_EXTENT = 4096
@@ -126,7 +126,8 @@ _PUBLISH = text(
     """
 )
 # Published people within each fixed distance of each gap square's centre, centre to centre on the
-# National Grid (its scale error is under 0.04%, 10 m in 25 km).
+# National Grid (its scale error is under 0.04%, 10 m in 25 km). Gap squares are an odd number of km
+# wide, so the offset between a 1 km centre and a gap centre is a whole number of km: integer arithmetic.
 _GAPS = text(
     """
     INSERT INTO gap_counts (skill, cell_km, within_km, x, y, volunteers)
@@ -134,14 +135,13 @@ _GAPS = text(
     FROM capacity_cells c
     CROSS JOIN unnest(CAST(:gap_sizes AS int[])) AS g(km)
     CROSS JOIN unnest(CAST(:distances AS int[])) AS w(km)
-    CROSS JOIN LATERAL (SELECT (c.x + 0.5) * 1000.0 AS cx, (c.y + 0.5) * 1000.0 AS cy) AS home
-    CROSS JOIN LATERAL generate_series(floor((home.cx - w.km * 1000.0) / (g.km * 1000.0))::int,
-                                       floor((home.cx + w.km * 1000.0) / (g.km * 1000.0))::int) AS gx
-    CROSS JOIN LATERAL generate_series(floor((home.cy - w.km * 1000.0) / (g.km * 1000.0))::int,
-                                       floor((home.cy + w.km * 1000.0) / (g.km * 1000.0))::int) AS gy
+    CROSS JOIN LATERAL generate_series(floor((c.x + 0.5::float8 - w.km) / g.km)::int,
+                                       floor((c.x + 0.5::float8 + w.km) / g.km)::int) AS gx
+    CROSS JOIN LATERAL generate_series(floor((c.y + 0.5::float8 - w.km) / g.km)::int,
+                                       floor((c.y + 0.5::float8 + w.km) / g.km)::int) AS gy
     WHERE c.cell_km = 1
-      AND ((gx + 0.5) * g.km * 1000.0 - home.cx) ^ 2 + ((gy + 0.5) * g.km * 1000.0 - home.cy) ^ 2
-          <= (w.km * 1000.0) ^ 2
+      AND (c.x - g.km * gx - g.km / 2) * (c.x - g.km * gx - g.km / 2)
+        + (c.y - g.km * gy - g.km / 2) * (c.y - g.km * gy - g.km / 2) <= w.km * w.km
     GROUP BY c.skill, g.km, w.km, gx, gy
     """
 )
