@@ -33,7 +33,7 @@ MAX_GAP_CELLS = 20_000  # squares of one gaps answer: the largest LRF holds abou
 
 # The area's squares, each with the published people counted within `within_km` of its centre.
 _GAPS = """
-WITH area AS (SELECT ST_Transform(geom, 27700) AS g FROM areas WHERE id = :area_id),
+WITH area AS MATERIALIZED (SELECT ST_Transform(geom, 27700) AS g FROM areas WHERE id = :area_id),
 cells AS (
     SELECT grid.i, grid.j, grid.geom
     FROM area CROSS JOIN LATERAL ST_SquareGrid(:size_m, area.g) AS grid
