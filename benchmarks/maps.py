@@ -46,9 +46,13 @@ CHUNK = 100_000
 # National zoom: the z5 and z6 tiles that cover Great Britain and Northern Ireland.
 # Gaps of a large rural LRF (Cumbria, 6,839 km²) and of London, in 5 km squares, at each distance.
 GAPS = [
-    ("E48000006", "cell_km=5&within_km=10&min_volunteers=5"),
-    ("E48000006", "cell_km=5&within_km=25&min_volunteers=50&skill=flood_rescue"),
-    ("E48000021", "cell_km=5&within_km=5&min_volunteers=100"),
+    ("Cumbria, <5 in 10 km", "E48000006", "cell_km=5&within_km=10&min_volunteers=5"),
+    (
+        "Cumbria, <50 flood in 25 km",
+        "E48000006",
+        "cell_km=5&within_km=25&min_volunteers=50&skill=flood_rescue",
+    ),
+    ("London, <100 in 5 km", LONDON, "cell_km=5&within_km=5&min_volunteers=100"),
 ]
 NATIONAL_TILES = [(5, x, y) for x in (14, 15, 16) for y in (9, 10)] + [
     (6, x, y) for x in range(28, 33) for y in range(17, 22)
@@ -182,13 +186,11 @@ def run(volunteers: int, requests: int, reuse: bool, database: str = DATABASE) -
         london_tile = get("/tiles/capacity/10/511/340.mvt", admin)
         timings, size = timed(london_tile, requests)
         report("city-zoom MVT tile (z10, central London)", timings, f"{size:,} bytes")
-        for area, query in GAPS if UK_AREAS.exists() else GAPS[-1:]:
+        for label, area, query in GAPS if UK_AREAS.exists() else GAPS[-1:]:
             path = f"/api/v1/map/gaps?area={area}&{query}"
             gaps = len(client.get(path, headers={"Authorization": f"Bearer {admin}"}).json()["features"])
             timings, size = timed(get(path, admin), requests)
-            report(
-                f"gaps {area} {query.replace('&', ' ')}"[:46], timings, f"{gaps} gap squares, {size:,} bytes"
-            )
+            report(f"gaps ({label})", timings, f"{gaps} of 5 km squares, {size:,} bytes")
     with sessions() as session:
         session.execute(text("DELETE FROM api_tokens WHERE name LIKE 'bench %'"))
         session.commit()
