@@ -187,3 +187,26 @@ def test_bad_parameters_are_clear(
     assert response.status_code == 422 and "unicorn" in response.json()["detail"]
     assert client.get("/tiles/capacity/23/0/0.mvt", headers=admin).status_code == 422
     assert client.get("/tiles/capacity/2/4/0.mvt", headers=admin).status_code == 404
+
+
+def test_a_fine_square_is_withheld_when_it_would_single_out_the_rest_of_its_coarse_square(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    add_area(db, "HOME", CARLISLE, radius_km=30)
+    s = Squares(db)
+    for i in range(5):
+        add_volunteer(db, km=0.05 + 0.04 * i, bearing=72 * i, centre=s.b)
+    for i in range(3):
+        add_volunteer(db, km=0.05 + 0.04 * i, bearing=120 * i, centre=s.a)
+    db.commit()
+    # 8 in the 5 km square, 5 of them in B: showing B would tell that 3 live in the other 24 squares.
+    assert cells(client, admin, cell_km=1) == {}
+    assert cells(client, admin, cell_km=5) == {s.five_km: 8}
+    for i in range(2):
+        add_volunteer(db, km=0.1 + 0.05 * i, bearing=90 * i, centre=s.d)
+    db.commit()
+    refresh_capacity(db)
+    db.commit()
+    # Now the rest is 5 (A's 3 and D's 2): B can be shown, and nothing smaller than five is implied.
+    assert cells(client, admin, cell_km=1) == {s.one_km(2): 5}
+    assert cells(client, admin, cell_km=5) == {s.five_km: 10}
