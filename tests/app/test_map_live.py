@@ -17,7 +17,7 @@ from app.map.live import MAX_STREAMS_PER_TOKEN, Event, LiveFeed, StreamSlots
 from app.map.scope import scope_for
 from app.queue import get_redis
 from app.volunteer.models import Volunteer
-from tests.app.mapdata import CARLISLE, add_area, use_test_session_for_streams
+from tests.app.mapdata import CARLISLE, add_area, forget_stream_slots, use_test_session_for_streams
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import sms
 from tests.conftest import bearer
@@ -25,10 +25,8 @@ from tests.conftest import bearer
 
 @pytest.fixture(autouse=True)
 def no_streams_left_over() -> None:
-    """Token ids restart with each test database, so slots a previous run left must not count."""
-    redis = get_redis()
-    for key in redis.scan_iter("nvr:live-streams:*"):
-        redis.delete(key)
+    """Every test here starts with no live-stream slots held."""
+    forget_stream_slots()
 
 
 def feed_for(db: Session, headers: dict[str, str]) -> LiveFeed:
