@@ -55,12 +55,20 @@ class Unauthorized(DomainError):
 
 
 class TooManyRequests(DomainError):
-    """The caller has failed too often; `retry_after_s` says when to try again."""
+    """Too many failures or too many held resources (e.g. live map streams); retry after a while."""
 
     title = "Too many requests"
 
-    def __init__(self, detail: str, *, retry_after_s: int) -> None:
-        super().__init__(detail, retry_after_s=retry_after_s)
+    def __init__(self, detail: str, *, retry_after_s: int | None = None, **extra: Any) -> None:
+        if retry_after_s is not None:
+            extra["retry_after_s"] = retry_after_s
+        super().__init__(detail, **extra)
+
+
+class Unavailable(DomainError):
+    """A dependency the request needs is down; trying again later may work."""
+
+    title = "Service unavailable"
 
 
 STATUS_BY_ERROR: dict[type[Exception], int] = {
@@ -71,6 +79,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     Forbidden: 403,
     Unauthorized: 401,
     TooManyRequests: 429,
+    Unavailable: 503,
 }
 
 

@@ -1,12 +1,13 @@
 """Map latency on 1,000,000 synthetic volunteers, through the real API over HTTP (uvicorn, auth, scope,
 SQL, response):
-the capacity layer of one LRF as GeoJSON, and national-zoom capacity vector tiles; p50 and p95.
+the capacity layer of one LRF as GeoJSON, national-zoom capacity vector tiles, and coverage gaps of
+an LRF (read from the snapshot's precomputed gap counts); p50 and p95, and the snapshot's refresh time.
 
-    python -m benchmarks.maps [--volunteers 1000000] [--requests 200] [--reuse]
+    python -m benchmarks.maps [--volunteers 1000000] [--requests 200] [--reuse] [--database NAME]
 
-The reserve is seeded by COPY (app/volunteer/seed.py) into its own database, `nvr_bench_maps`;
-`--reuse` keeps a database seeded by an earlier run. Areas come from ../shared/data when present,
-otherwise a round area around London stands in for the London LRF.
+The reserve is seeded by COPY (app/volunteer/seed.py) into its own database, `nvr_bench_maps` unless
+`--database` names another; `--reuse` keeps a database seeded by an earlier run. Areas come from
+../shared/data when present, otherwise a round area around London stands in for the London LRF.
 """
 
 import argparse
@@ -43,6 +44,16 @@ UK_AREAS = Path(__file__).resolve().parents[2] / "shared" / "data" / "resilience
 LONDON = "E48000021"
 CHUNK = 100_000
 # National zoom: the z5 and z6 tiles that cover Great Britain and Northern Ireland.
+# Gaps of a large rural LRF (Cumbria, 6,839 km²) and of London, in 5 km squares, at each distance.
+GAPS = [
+    ("Cumbria, <5 in 10 km", "E48000006", "cell_km=5&within_km=10&min_volunteers=5"),
+    (
+        "Cumbria, <50 flood in 25 km",
+        "E48000006",
+        "cell_km=5&within_km=25&min_volunteers=50&skill=flood_rescue",
+    ),
+    ("London, <100 in 5 km", LONDON, "cell_km=5&within_km=5&min_volunteers=100"),
+]
 NATIONAL_TILES = [(5, x, y) for x in (14, 15, 16) for y in (9, 10)] + [
     (6, x, y) for x in range(28, 33) for y in range(17, 22)
 ]
@@ -109,11 +120,11 @@ def report(label: str, timings: list[float], detail: str) -> None:
     print(f"{label:46s} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   {detail}")
 
 
-def run(volunteers: int, requests: int, reuse: bool) -> None:
+def run(volunteers: int, requests: int, reuse: bool, database: str = DATABASE) -> None:
     """Seed (unless reused), rebuild the capacity snapshot, then time the map endpoints."""
-    url = make_url(BASE_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    url = make_url(BASE_URL).set(database=database).render_as_string(hide_password=False)
     if not reuse:
-        url = fresh_database(DATABASE)
+        url = fresh_database(database)
         seed(url, volunteers)
     sessions = get_sessionmaker(url)
     with sessions() as session:
@@ -175,6 +186,11 @@ def run(volunteers: int, requests: int, reuse: bool) -> None:
         london_tile = get("/tiles/capacity/10/511/340.mvt", admin)
         timings, size = timed(london_tile, requests)
         report("city-zoom MVT tile (z10, central London)", timings, f"{size:,} bytes")
+        for label, area, query in GAPS if UK_AREAS.exists() else GAPS[-1:]:
+            path = f"/api/v1/map/gaps?area={area}&{query}"
+            gaps = len(client.get(path, headers={"Authorization": f"Bearer {admin}"}).json()["features"])
+            timings, size = timed(get(path, admin), requests)
+            report(f"gaps ({label})", timings, f"{gaps} of 5 km squares, {size:,} bytes")
     with sessions() as session:
         session.execute(text("DELETE FROM api_tokens WHERE name LIKE 'bench %'"))
         session.commit()
@@ -186,9 +202,10 @@ def main() -> None:
     parser.add_argument("--volunteers", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="keep the database an earlier run seeded")
+    parser.add_argument("--database", default=DATABASE, help="the scratch database to seed and use")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    run(args.volunteers, args.requests, args.reuse)
+    run(args.volunteers, args.requests, args.reuse, args.database)
 
 
 if __name__ == "__main__":

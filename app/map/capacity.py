@@ -3,16 +3,31 @@
 Grid: British National Grid (EPSG:27700) squares of 1, 5 and 25 km. A home's square is plain
 arithmetic on its projected coordinates, so a million homes are counted inside PostgreSQL in one
 statement, with no extension (H3 would need h3-pg or a pass over every row in Python); coarser
-squares nest exactly in finer ones, so they are sums of them; the squares are the OS grid squares
-UK planners already use; and BNG squares are near enough equal in area across the UK (Web Mercator
-ones are not), so counts compare fairly between Cornwall and Shetland.
+squares nest exactly in finer ones (each 5 km square holds 25 of 1 km, each 25 km square 25 of 5 km);
+the squares are the OS grid squares UK planners already use; and BNG squares are near enough equal in
+area across the UK (Web Mercator ones are not), so counts compare fairly between Cornwall and Shetland.
 
-Privacy: cells with fewer than `MIN_CELL_COUNT` people are never stored, so never shown to anyone.
+Privacy (k = `MIN_CELL_COUNT` = 5): no answer, and no combination of answers, may single out fewer
+than five people. Hiding small squares is not enough on its own: a 5 km square of 9 beside its one
+shown 1 km square of 5 tells that 4 people live in the other 24. So the published squares obey one
+rule across levels: every published square's *residual* (its count minus its published sub-squares)
+is 0 or at least five. Then every count anyone can see is a sum of residuals, and so is every
+difference of counts over nested regions, so none singles out one to four people. The refresh gets
+there top-down: a square is published only if it holds five or more and its parent is published (25 km
+squares have no parent); then, where a parent's residual is 1 to 4, its smallest published sub-square
+is withheld as well (making the residual at least 5 + 1), and with it everything inside it.
+Coarse squares keep their true totals, so sparse country still shows at 5 and 25 km.
+
+Coverage gaps (`gap_counts`) are counted in the same refresh from the published 1 km squares only:
+a gaps answer is a sum of numbers the capacity layer already publishes, so no request can see past
+the suppression. The snapshot is the same for every role: coordinators who need people see them
+through incidents' call-ups, not through these layers.
 """
 
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, literal, select, text
@@ -20,21 +35,24 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput
 from app.map.geojson import features_array, json_object
-from app.map.models import CapacityCell, CapacityRefresh
+from app.map.models import CapacityCell, CapacityRefresh, GapCount
 from app.map.scope import MERCATOR, Scope, area_geom
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import check_skill_codes, today_uk
 
 MIN_CELL_COUNT = 5
 CELL_SIZES_KM = (1, 5, 25)
+GAP_CELL_KM = (5, 25)  # squares the gaps layer is answered in (odd: see _GAPS)
+GAP_WITHIN_KM = (5, 10, 25)  # the only distances gaps are counted at
 ANY_SKILL = "*"
 TILE_EXTENT = 4096
 KEEP_REFRESHES = 20
 _LOCK = 7_302_001  # advisory lock key: one snapshot rebuild at a time
 
-_REFRESH = text(
+# True counts of every square at every level, before suppression; `px, py` index the parent square.
+_COUNT = text(
     """
-    INSERT INTO capacity_cells (skill, cell_km, x, y, volunteers, geom)
+    INSERT INTO capacity_counts (skill, km, x, y, n, px, py, shown)
     WITH homes AS MATERIALIZED (
         SELECT v.id, floor(ST_X(p) / 1000)::int AS x, floor(ST_Y(p) / 1000)::int AS y
         FROM volunteers v
@@ -54,17 +72,77 @@ _REFRESH = text(
         GROUP BY q.skill_code, h.x, h.y
     ),
     cells AS (
-        SELECT k.skill, s.km,
+        SELECT k.skill, s.km, s.parent_km,
                floor(k.x::float8 / s.km)::int AS x, floor(k.y::float8 / s.km)::int AS y,
                sum(k.n)::int AS n
-        FROM km1 k CROSS JOIN unnest(CAST(:sizes AS int[])) AS s(km)
-        GROUP BY k.skill, s.km, 3, 4
+        FROM km1 k CROSS JOIN unnest(CAST(:sizes AS int[]), CAST(:parents AS int[])) AS s(km, parent_km)
+        GROUP BY k.skill, s.km, s.parent_km, 4, 5
     )
+    SELECT skill, km, x, y, n,
+           floor(x::float8 * km / parent_km)::int, floor(y::float8 * km / parent_km)::int,
+           n >= :min_count
+    FROM cells
+    """
+)
+# Withhold squares whose parent is withheld.
+_CLOSE = text(
+    """
+    UPDATE capacity_counts c SET shown = false
+    FROM capacity_counts p
+    WHERE c.km = :km AND c.shown AND p.km = :parent_km AND p.skill = c.skill
+      AND p.x = c.px AND p.y = c.py AND NOT p.shown
+    """
+)
+# Where a published parent's residual is 1 to 4, withhold its smallest published sub-square too.
+_COMPLEMENT = text(
+    """
+    WITH residual AS (
+        SELECT p.skill, p.x, p.y
+        FROM capacity_counts p
+        JOIN capacity_counts c ON c.km = :km AND c.shown AND c.skill = p.skill AND c.px = p.x AND c.py = p.y
+        WHERE p.km = :parent_km AND p.shown
+        GROUP BY p.skill, p.x, p.y, p.n
+        HAVING p.n - sum(c.n) BETWEEN 1 AND :min_count - 1
+    ),
+    withheld AS (
+        SELECT DISTINCT ON (c.skill, c.px, c.py) c.skill, c.x, c.y
+        FROM capacity_counts c JOIN residual r ON r.skill = c.skill AND r.x = c.px AND r.y = c.py
+        WHERE c.km = :km AND c.shown
+        ORDER BY c.skill, c.px, c.py, c.n, c.x, c.y
+    )
+    UPDATE capacity_counts c SET shown = false
+    FROM withheld w
+    WHERE c.km = :km AND c.skill = w.skill AND c.x = w.x AND c.y = w.y
+    """
+)
+_PUBLISH = text(
+    """
+    INSERT INTO capacity_cells (skill, cell_km, x, y, volunteers, geom)
     SELECT skill, km, x, y, n,
            ST_Transform(ST_MakeEnvelope(x * km * 1000.0, y * km * 1000.0,
                                         (x + 1) * km * 1000.0, (y + 1) * km * 1000.0, 27700), 3857)
-    FROM cells
-    WHERE n >= :min_count
+    FROM capacity_counts
+    WHERE shown
+    """
+)
+# Published people within each fixed distance of each gap square's centre, centre to centre on the
+# National Grid (its scale error is under 0.04%, 10 m in 25 km). Gap squares are an odd number of km
+# wide, so the offset between a 1 km centre and a gap centre is a whole number of km: integer arithmetic.
+_GAPS = text(
+    """
+    INSERT INTO gap_counts (skill, cell_km, within_km, x, y, volunteers)
+    SELECT c.skill, g.km, w.km, gx, gy, sum(c.volunteers)::int
+    FROM capacity_cells c
+    CROSS JOIN unnest(CAST(:gap_sizes AS int[])) AS g(km)
+    CROSS JOIN unnest(CAST(:distances AS int[])) AS w(km)
+    CROSS JOIN LATERAL generate_series(floor((c.x + 0.5::float8 - w.km) / g.km)::int,
+                                       floor((c.x + 0.5::float8 + w.km) / g.km)::int) AS gx
+    CROSS JOIN LATERAL generate_series(floor((c.y + 0.5::float8 - w.km) / g.km)::int,
+                                       floor((c.y + 0.5::float8 + w.km) / g.km)::int) AS gy
+    WHERE c.cell_km = 1
+      AND (c.x - g.km * gx - g.km / 2) * (c.x - g.km * gx - g.km / 2)
+        + (c.y - g.km * gy - g.km / 2) * (c.y - g.km * gy - g.km / 2) <= w.km * w.km
+    GROUP BY c.skill, g.km, w.km, gx, gy
     """
 )
 
@@ -82,10 +160,9 @@ def refresh_capacity(session: Session) -> CapacityRefresh:
     started = time.monotonic()
     session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
     session.execute(delete(CapacityCell).execution_options(synchronize_session=False))
-    session.execute(
-        _REFRESH,
-        {"today": today_uk(), "any": ANY_SKILL, "sizes": list(CELL_SIZES_KM), "min_count": MIN_CELL_COUNT},
-    )
+    session.execute(delete(GapCount).execution_options(synchronize_session=False))
+    _publish_cells(session)
+    session.execute(_GAPS, {"gap_sizes": list(GAP_CELL_KM), "distances": list(GAP_WITHIN_KM)})
     people = session.scalar(
         select(func.count())
         .select_from(Volunteer)
@@ -105,7 +182,38 @@ def refresh_capacity(session: Session) -> CapacityRefresh:
     )
     # The whole table was replaced: fresh statistics keep the planner on the right index.
     session.execute(text("ANALYZE capacity_cells"))
+    session.execute(text("ANALYZE gap_counts"))
     return refresh
+
+
+def _publish_cells(session: Session) -> None:
+    """Count every square, withhold what the residual rule requires (module docstring), store the rest."""
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE capacity_counts (skill varchar(40), km int, x int, y int, n int, "
+            "px int, py int, shown bool) ON COMMIT DROP"
+        )
+    )
+    parents = [*CELL_SIZES_KM[1:], CELL_SIZES_KM[-1]]  # the top level is its own parent: never joined
+    session.execute(
+        _COUNT,
+        {
+            "today": today_uk(),
+            "any": ANY_SKILL,
+            "sizes": list(CELL_SIZES_KM),
+            "parents": parents,
+            "min_count": MIN_CELL_COUNT,
+        },
+    )
+    session.execute(text("CREATE INDEX ON capacity_counts (km, skill, px, py)"))
+    session.execute(text("CREATE INDEX ON capacity_counts (km, skill, x, y)"))
+    session.execute(text("ANALYZE capacity_counts"))
+    for km, parent_km in reversed(list(pairwise(CELL_SIZES_KM))):
+        levels = {"km": km, "parent_km": parent_km, "min_count": MIN_CELL_COUNT}
+        session.execute(_CLOSE, levels)
+        session.execute(_COMPLEMENT, levels)
+    session.execute(_PUBLISH)
+    session.execute(text("DROP TABLE capacity_counts"))
 
 
 def current_snapshot(session: Session) -> Snapshot:

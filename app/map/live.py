@@ -8,20 +8,28 @@ when Redis is wiped, nothing to publish from the mobilisation engine). Only chan
 - `callouts`: a FeatureCollection of call-ups whose status changed (coordinators only; people no longer
   engaged come without a position, so the map drops them);
 - `revoked`: the token was revoked; the stream ends.
+
+Each stream costs a poll a second, so one token may hold at most `MAX_STREAMS_PER_TOKEN` at once
+(`StreamSlots`, counted in Redis so every API process sees the same streams); one more is a 429.
 """
 
 import json
+import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken
 from app.callout.models import Callout
+from app.errors import TooManyRequests, Unavailable
 from app.incident.models import Incident, IncidentStatus, Need
 from app.map.geojson import collection, features_array
 from app.map.scope import Scope
@@ -32,7 +40,67 @@ POLL_S = 1.0
 # after a later poll: looking back this far (and remembering what was sent) misses none of them.
 LOOKBACK = timedelta(seconds=30)
 
+MAX_STREAMS_PER_TOKEN = 3  # two browser tabs and a wall screen
+SLOT_TTL_S = 30  # a slot whose stream stopped renewing it (its API process died) lapses after this
+
 SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+# Drop lapsed slots, then take one if fewer than the limit are held: one step, so two API processes
+# cannot both take the last slot.
+_TAKE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class StreamSlots:
+    """Live streams open per token: a Redis sorted set of slot ids, scored by when each lapses."""
+
+    redis: Redis
+    limit: int = MAX_STREAMS_PER_TOKEN
+
+    def take(self, token_id: int) -> str:
+        """A slot for one more stream, or TooManyRequests when the token holds `limit` already."""
+        slot = uuid.uuid4().hex
+        now = time.time()
+        try:
+            taken = self.redis.eval(
+                _TAKE, 1, _key(token_id), now, now + SLOT_TTL_S, self.limit, slot, SLOT_TTL_S * 2
+            )
+        except RedisError as exc:
+            raise Unavailable("live updates are unavailable just now; the map still works") from exc
+        if not taken:
+            raise TooManyRequests(
+                f"this token already has {self.limit} live map streams open; close one first",
+                limit=self.limit,
+            )
+        return slot
+
+    def renew(self, token_id: int, slot: str) -> None:
+        """Keep a slot while its stream runs (a failed renewal only lets the slot lapse early)."""
+        try:
+            self.redis.zadd(_key(token_id), {slot: time.time() + SLOT_TTL_S}, xx=True)
+        except RedisError:
+            return
+
+    def give_back(self, token_id: int, slot: str) -> None:
+        """Free a slot when its stream ends."""
+        try:
+            self.redis.zrem(_key(token_id), slot)
+        except RedisError:
+            return
+
+    def held(self, token_id: int) -> int:
+        """Slots the token holds now, lapsed ones not counted."""
+        return int(self.redis.zcount(_key(token_id), time.time(), "+inf"))
+
+
+def _key(token_id: int) -> str:
+    return f"nvr:live-streams:{token_id}"
 
 
 @dataclass(frozen=True)
@@ -49,6 +117,7 @@ class LiveFeed:
 
     scope: Scope
     incident_id: int | None = None
+    slot: str = ""  # its place among the token's streams (`StreamSlots`)
     closed: bool = False
     _incidents: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     _callouts: dict[int, str] = field(default_factory=dict)

@@ -43,3 +43,21 @@ class CapacityRefresh(Base):
     volunteers: Mapped[int] = mapped_column(Integer)
     cells: Mapped[int] = mapped_column(Integer)
     took_ms: Mapped[int] = mapped_column(Integer)
+
+
+class GapCount(Base):
+    """Published people within `within_km` of one grid square's centre, for the coverage-gap layer.
+
+    Counted at refresh time from the published 1 km capacity cells only (see `capacity.py`), so a gaps
+    answer is a sum of numbers every viewer can already see and can never look past their suppression.
+    Squares with nobody published in reach have no row (their count is 0).
+    """
+
+    __tablename__ = "gap_counts"
+
+    skill: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cell_km: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    within_km: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volunteers: Mapped[int] = mapped_column(Integer)

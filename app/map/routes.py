@@ -34,7 +34,8 @@ from app.incident.models import IncidentStatus
 from app.map import capacity, live, service
 from app.map.geojson import MEDIA_TYPE, collection
 from app.map.schemas import MapSession, SkillRead
-from app.map.scope import Scope, check_tile, scope_for, visible_incident
+from app.map.scope import Scope, check_tile, require_area, scope_for, visible_incident
+from app.queue import get_redis
 from app.skill.models import Skill
 
 router = APIRouter(tags=["maps"])
@@ -170,20 +171,43 @@ def capacity_layer(
 
 @router.get("/api/v1/map/gaps", response_class=Response, responses={200: {"content": {MEDIA_TYPE: {}}}})
 def gaps(
+    request: Request,
     session: SessionDep,
     scope: ScopeDep,
     skill: SkillQuery = None,
-    min_volunteers: Annotated[int, Query(ge=1, le=1000)] = 5,
-    within_km: Annotated[float, Query(gt=0, le=100)] = 10.0,
-    cell_km: CellKm = 5,
+    min_volunteers: Annotated[
+        int, Query(ge=capacity.MIN_CELL_COUNT, le=1000, description="at least 5: fewer are never shown")
+    ] = 5,
+    within_km: Annotated[int, Query(description="km: 5, 10 or 25")] = 10,
+    cell_km: Annotated[int, Query(description="square size in km: 5 or 25")] = 5,
 ) -> Response:
-    """Cells of an area where fewer than `min_volunteers` qualified people live within `within_km`."""
+    """Squares of an area with fewer than `min_volunteers` published people within `within_km` of the
+    centre, read from the capacity snapshot (so they are never finer than the capacity layer)."""
+    require_area(scope)
     code = capacity.check_skill(session, skill)
-    capacity.check_cell_km(cell_km)
-    features = service.gaps_features(
-        session, scope=scope, skill=code, min_volunteers=min_volunteers, within_km=within_km, cell_km=cell_km
-    )
-    return _geojson(collection(features, skill=code, min_volunteers=min_volunteers, within_km=within_km))
+    service.check_gap_query(min_volunteers=min_volunteers, within_km=within_km, cell_km=cell_km)
+    snapshot = capacity.current_snapshot(session)
+
+    def build() -> str:
+        features = service.gaps_features(
+            session,
+            scope=scope,
+            skill=code,
+            min_volunteers=min_volunteers,
+            within_km=within_km,
+            cell_km=cell_km,
+        )
+        return collection(
+            features,
+            as_of=snapshot.refreshed_at.isoformat(),
+            skill=code,
+            min_volunteers=min_volunteers,
+            within_km=within_km,
+            cell_km=cell_km,
+        )
+
+    tag = f"gaps-{scope.key}-{code}-{min_volunteers}-{within_km}-{cell_km}"
+    return _cached(request, snapshot, tag, build, MEDIA_TYPE)
 
 
 @router.get(
@@ -226,14 +250,24 @@ PollSessions = Annotated[Callable[[], AbstractContextManager[Session]], Depends(
 _bearer = HTTPBearer(auto_error=False)
 
 
+def stream_slots() -> live.StreamSlots:
+    """Where live streams are counted per token (tests may substitute a smaller limit)."""
+    return live.StreamSlots(get_redis())
+
+
+SlotsDep = Annotated[live.StreamSlots, Depends(stream_slots)]
+
+
 def open_feed(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     sessions: PollSessions,
+    slots: SlotsDep,
     area: AreaQuery = None,
     incident: int | None = None,
 ) -> live.LiveFeed:
-    """Check the token and scope before the stream starts (so failures are plain 401/404 responses).
+    """Check the token, scope and stream cap before the stream starts (so failures are plain
+    401/404/429 responses).
 
     This uses a short session rather than the request's: a stream lasts minutes and must not hold a
     pooled connection all that time.
@@ -243,13 +277,18 @@ def open_feed(
         scope = scope_for(session, token, area_code=area)
         if incident is not None:
             visible_incident(session, scope, incident)
-    return live.LiveFeed(scope=scope, incident_id=incident)
+    return live.LiveFeed(scope=scope, incident_id=incident, slot=slots.take(scope.token_id))
 
 
-@router.get("/api/v1/map/live", response_class=EventSourceResponse)
+@router.get(
+    "/api/v1/map/live",
+    response_class=EventSourceResponse,
+    responses={429: {"description": "this token already holds the most live streams it may"}},
+)
 async def live_updates(
     feed: Annotated[live.LiveFeed, Depends(open_feed)],
     sessions: PollSessions,
+    slots: SlotsDep,
     max_seconds: Annotated[
         float, Query(gt=0, le=86_400, description="close the stream after this long")
     ] = 3600,
@@ -257,13 +296,26 @@ async def live_updates(
     """Server-Sent Events as incidents and call-ups change (see `live.py` for the events).
 
     The first events describe every open incident in scope; after that, only changes. Polls run in a
-    worker thread one at a time, and the stream waits between them without holding a thread.
+    worker thread one at a time, and the stream waits between them without holding a thread. One
+    token may hold `live.MAX_STREAMS_PER_TOKEN` streams at once; one more is a 429.
     """
+    try:
+        async for event in _stream(feed, sessions, max_seconds, slots):
+            yield event
+    finally:
+        slots.give_back(feed.scope.token_id, feed.slot)
+
+
+async def _stream(
+    feed: live.LiveFeed, sessions: PollSessions, max_seconds: float, slots: live.StreamSlots
+) -> AsyncIterable[ServerSentEvent]:
+    """The events of one stream until it closes or `max_seconds` pass, renewing its slot each poll."""
     yield ServerSentEvent(comment="nvr live map", retry=3000)
     deadline = time.monotonic() + max_seconds
     while not feed.closed:
         for event in await anyio.to_thread.run_sync(live.poll, feed, sessions):
             yield ServerSentEvent(event=event.name, raw_data=event.data)
+        await anyio.to_thread.run_sync(slots.renew, feed.scope.token_id, feed.slot)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return

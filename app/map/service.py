@@ -19,21 +19,21 @@ from app.callout.service import needs_of
 from app.errors import InvalidInput
 from app.incident.models import Incident, IncidentStatus, Need
 from app.incident.service import need_read
-from app.map.capacity import ANY_SKILL, MIN_CELL_COUNT
+from app.map.capacity import GAP_CELL_KM, GAP_WITHIN_KM, MIN_CELL_COUNT
 from app.map.geojson import features_array, json_object
 from app.map.scope import Scope, incident_filter, require_area
 from app.volunteer.models import Volunteer
-from app.volunteer.service import today_uk
 from geo.geojson import to_geojson
 
 # Positions are shown for people engaged in an incident: asked and not yet answered, or coming.
 ENGAGED = (CalloutStatus.called, CalloutStatus.accepted)
 MAX_INCIDENTS = 500
 OUTLINE_TOLERANCE = 0.001  # degrees: about 100 m, finer than a pixel below zoom 11
-MAX_GAP_CELLS = 20_000
+MAX_GAP_CELLS = 20_000  # squares of one gaps answer: the largest LRF holds about 1,300 of 5 km
 
+# The area's squares, each with the published people counted within `within_km` of its centre.
 _GAPS = """
-WITH area AS (SELECT ST_Transform(geom, 27700) AS g FROM areas WHERE id = :area_id),
+WITH area AS MATERIALIZED (SELECT ST_Transform(geom, 27700) AS g FROM areas WHERE id = :area_id),
 cells AS (
     SELECT grid.i, grid.j, grid.geom
     FROM area CROSS JOIN LATERAL ST_SquareGrid(:size_m, area.g) AS grid
@@ -46,24 +46,15 @@ SELECT concat(CAST(:km AS int), 'km:', c.i, ':', c.j) AS id,
            'cell_km', CAST(:km AS int),
            'skill', CAST(:skill AS text),
            'min_volunteers', CAST(:n AS int),
-           'within_km', CAST(:within_km AS float8),
-           'volunteers', CASE WHEN near.n >= :shown THEN near.n END
+           'within_km', CAST(:within_km AS int),
+           'volunteers', coalesce(near.volunteers, 0)
        ) AS properties
 FROM cells c
-CROSS JOIN LATERAL (SELECT ST_Transform(ST_Centroid(c.geom), 4326)::geography AS centre) AS mid
-CROSS JOIN LATERAL (
-    SELECT count(*) AS n FROM (
-        SELECT 1 FROM volunteers v
-        WHERE v.status = 'active' AND ST_DWithin(v.location, mid.centre, :within_m) {qualified}
-        LIMIT :n
-    ) AS found
-) AS near
-WHERE near.n < :n
+LEFT JOIN gap_counts near
+       ON near.skill = :skill AND near.cell_km = :km AND near.within_km = :within_km
+      AND near.x = c.i AND near.y = c.j
+WHERE coalesce(near.volunteers, 0) < :n
 """
-_QUALIFIED = """AND EXISTS (
-            SELECT 1 FROM credentials cr
-            WHERE cr.volunteer_id = v.id AND cr.skill_code = :skill
-              AND (cr.expires_on IS NULL OR cr.expires_on >= :today))"""
 
 
 def area_outlines(session: Session, *, scope: Scope) -> str:
@@ -168,20 +159,22 @@ def callouts_features(session: Session, *, incident_id: int) -> str:
 
 
 def gaps_features(
-    session: Session, *, scope: Scope, skill: str, min_volunteers: int, within_km: float, cell_km: int
+    session: Session, *, scope: Scope, skill: str, min_volunteers: int, within_km: int, cell_km: int
 ) -> str:
-    """Cells of the area where fewer than `min_volunteers` qualified people live within `within_km`.
+    """Squares of the area with fewer than `min_volunteers` published people within `within_km`.
 
-    Distance is geodesic from the cell's centre; counts below the privacy floor are reported as null.
+    Read from `gap_counts` (see `capacity.py`): `volunteers` is a sum of published 1 km capacity
+    squares whose centres lie within `within_km` of the square's centre, so it is 0 or at least five,
+    and so is the difference between any two answers over nested discs.
     """
     area_id = require_area(scope)
+    check_gap_query(min_volunteers=min_volunteers, within_km=within_km, cell_km=cell_km)
     size_m = cell_km * 1000.0
     area_m2 = session.scalar(
         text("SELECT ST_Area(ST_Transform(geom, 27700)) FROM areas WHERE id = :id"), {"id": area_id}
     )
     if (area_m2 or 0) / (size_m * size_m) > MAX_GAP_CELLS:
         raise InvalidInput(f"cell_km={cell_km} makes too many cells for this area; use a larger cell")
-    sql = _GAPS.format(qualified="" if skill == ANY_SKILL else _QUALIFIED)
     values = {
         "area_id": area_id,
         "size_m": size_m,
@@ -189,9 +182,16 @@ def gaps_features(
         "skill": skill,
         "n": min_volunteers,
         "within_km": within_km,
-        "within_m": within_km * 1000.0,
-        "shown": MIN_CELL_COUNT,
-        "today": today_uk(),
     }
-    rows = text(sql).bindparams(**{k: v for k, v in values.items() if f":{k}" in sql})
+    rows = text(_GAPS).bindparams(**values)
     return features_array(session, rows.columns(column("id"), column("geom"), column("properties")))
+
+
+def check_gap_query(*, min_volunteers: int, within_km: int, cell_km: int) -> None:
+    """Only thresholds of five or more, and distances and squares the snapshot holds (see `capacity.py`)."""
+    if min_volunteers < MIN_CELL_COUNT:
+        raise InvalidInput(f"min_volunteers must be at least {MIN_CELL_COUNT}: fewer are never shown")
+    if within_km not in GAP_WITHIN_KM:
+        raise InvalidInput(f"within_km must be one of {', '.join(map(str, GAP_WITHIN_KM))}")
+    if cell_km not in GAP_CELL_KM:
+        raise InvalidInput(f"cell_km must be one of {', '.join(map(str, GAP_CELL_KM))} for gaps")

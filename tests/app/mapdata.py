@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.area.models import Area
 from app.area.service import area_around
 from app.map.routes import poll_sessions
+from app.queue import get_redis
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 UK_AREAS = SHARED_DATA / "resilience_areas_uk.geojson"
@@ -67,8 +68,16 @@ def bng_centre(db: Session, x: int, y: int, km: int) -> tuple[float, float]:
     return float(row[0]), float(row[1])
 
 
+def forget_stream_slots() -> None:
+    """Token ids restart with each test database, so live-stream slots an earlier run left must go."""
+    redis = get_redis()
+    for key in redis.scan_iter("nvr:live-streams:*"):
+        redis.delete(key)
+
+
 def use_test_session_for_streams(client: TestClient, db: Session) -> None:
     """Make live streams poll through the test's session (rolled back after the test)."""
+    forget_stream_slots()
 
     @contextmanager
     def sessions() -> Iterator[Session]:

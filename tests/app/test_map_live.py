@@ -1,9 +1,11 @@
 """Live map updates: each poll sends what changed, forums get counts only, revoked tokens are cut off."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -11,13 +13,20 @@ from sqlalchemy.orm import Session
 from app.auth.models import ApiToken, Role
 from app.auth.service import find_token
 from app.callout.models import Callout, CalloutStatus
-from app.map.live import Event, LiveFeed
+from app.map.live import MAX_STREAMS_PER_TOKEN, Event, LiveFeed, StreamSlots
 from app.map.scope import scope_for
+from app.queue import get_redis
 from app.volunteer.models import Volunteer
-from tests.app.mapdata import CARLISLE, add_area, use_test_session_for_streams
+from tests.app.mapdata import CARLISLE, add_area, forget_stream_slots, use_test_session_for_streams
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import sms
 from tests.conftest import bearer
+
+
+@pytest.fixture(autouse=True)
+def no_streams_left_over() -> None:
+    """Every test here starts with no live-stream slots held."""
+    forget_stream_slots()
 
 
 def feed_for(db: Session, headers: dict[str, str]) -> LiveFeed:
@@ -149,3 +158,43 @@ def test_the_stream_over_http(client: TestClient, db: Session, coordinator: dict
     ).text
     assert "event: callouts" in coordinator_stream
     assert client.get("/api/v1/map/live").status_code == 401
+
+
+def slots_of(headers: dict[str, str], db: Session) -> tuple[StreamSlots, int]:
+    token = find_token(db, token=headers["Authorization"].removeprefix("Bearer "))
+    assert token is not None
+    return StreamSlots(get_redis()), token.id
+
+
+def test_a_token_may_hold_three_live_streams_and_a_fourth_is_a_clear_429(
+    client: TestClient, db: Session
+) -> None:
+    add_area(db, "HOME", CARLISLE, radius_km=30)
+    use_test_session_for_streams(client, db)
+    viewer = bearer(db, Role.lrf_viewer, area="HOME")
+    slots, token_id = slots_of(viewer, db)
+    held = [slots.take(token_id) for _ in range(MAX_STREAMS_PER_TOKEN)]  # three streams elsewhere
+    response = client.get("/api/v1/map/live", params={"max_seconds": 0.01}, headers=viewer)
+    assert response.status_code == 429
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["title"] == "Too many requests" and body["limit"] == MAX_STREAMS_PER_TOKEN
+    assert "3 live map streams open" in body["detail"]
+    other = bearer(db, Role.lrf_viewer, area="HOME")  # the cap is per token, not per area
+    assert client.get("/api/v1/map/live", params={"max_seconds": 0.01}, headers=other).status_code == 200
+
+    slots.give_back(token_id, held.pop())
+    response = client.get("/api/v1/map/live", params={"max_seconds": 0.01}, headers=viewer)
+    assert response.status_code == 200
+    assert slots.held(token_id) == MAX_STREAMS_PER_TOKEN - 1  # a stream gives its slot back when it ends
+
+
+def test_a_slot_whose_stream_died_lapses(db: Session) -> None:
+    slots, token_id = slots_of(bearer(db, Role.coordinator), db)
+    redis = get_redis()
+    stale = time.time() - 1
+    redis.zadd(f"nvr:live-streams:{token_id}", {f"dead-{i}": stale for i in range(MAX_STREAMS_PER_TOKEN)})
+    slot = slots.take(token_id)  # the dead API process's slots no longer count
+    assert slots.held(token_id) == 1
+    slots.renew(token_id, slot)
+    assert slots.held(token_id) == 1

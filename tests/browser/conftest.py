@@ -51,7 +51,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-MAP_TABLES = f"{TABLES}, areas, capacity_cells, capacity_refreshes"
+MAP_TABLES = f"{TABLES}, areas"  # TABLES holds the capacity snapshot and gap counts
 CUMBRIA = "E48000006"
 SECRET_NAME = "Ottoline Mapsecret"
 

@@ -2,9 +2,11 @@
 
 import re
 
+import httpx
 from playwright.sync_api import Page, Route, expect
 
-from tests.app.mapdata import UK_AREAS
+from tests.app.mapdata import CARLISLE, UK_AREAS
+from tests.app.reserve import incident_body
 from tests.browser.conftest import CUMBRIA, SECRET_NAME, MapWorld, Watched
 
 PHONE = re.compile(rb"\+?447\d{9}")
@@ -134,3 +136,40 @@ def test_a_wrong_token_is_refused_and_nothing_is_kept(watched: Watched, map_worl
     expect(page.locator("#status")).to_contain_text("not accepted")
     assert page.evaluate("() => sessionStorage.getItem('nvr.token')") is None
     assert all("401" in e for e in watched.errors)
+
+
+def test_user_text_in_tooltips_is_shown_as_text_never_run(watched: Watched, map_world: MapWorld) -> None:
+    page = watched.page
+    attack = '<img src=x onerror="window.nvrPwned=1">Car park <b>B</b>'
+    body = incident_body(
+        title='<img src=x onerror="window.nvrPwned=2">Eden',
+        rendezvous={
+            "point": {"type": "Point", "coordinates": [CARLISLE[0] + 0.12, CARLISLE[1]]},
+            "text": attack,
+        },
+    )
+    response = httpx.post(
+        map_world.server.url + "/api/v1/incidents",
+        json=body,
+        headers={"Authorization": f"Bearer {map_world.tokens['coordinator']}"},
+    )
+    assert response.status_code == 201, response.text
+    sign_in(page, map_world.tokens["viewer"])
+    wait_for_stat(page, "rendezvous", 2)
+    page.evaluate(
+        """() => window.nvrMap.map.eachLayer((layer) => {
+             if (layer instanceof L.CircleMarker && layer.getTooltip()) layer.openTooltip();
+           })"""
+    )
+    tooltip = page.locator(".leaflet-tooltip", has_text="Car park")
+    expect(tooltip).to_have_count(1)
+    assert tooltip.inner_text() == "Rendezvous: " + attack  # the markup, as text
+    assert tooltip.locator("img, b").count() == 0
+    page.locator("#incident-list button", has_text="Eden").first.click()
+    expect(page.locator(".leaflet-popup-content")).to_contain_text(
+        '<img src=x onerror="window.nvrPwned=2">Eden'
+    )
+    watched.screenshot("map-user-text-escaped")
+    assert page.evaluate("() => window.nvrPwned") is None
+    assert page.locator("img[src=x]").count() == 0
+    assert watched.errors == []

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLES = (
     "receipts, messages, callouts, needs, incidents, audit_events, api_tokens, credentials, "
     "availability_windows, unavailable_periods, volunteer_organisations, volunteers, organisations, "
-    "erased_phones"
+    "erased_phones, capacity_cells, capacity_refreshes, gap_counts"
 )
 
 

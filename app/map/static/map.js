@@ -3,7 +3,8 @@
  * The token lives in sessionStorage (gone when the tab closes) and travels only in the Authorization
  * header: vector tiles and the live event stream are read with fetch, not <img> or EventSource, so the
  * token never appears in a URL, a server log or the browser history. Nothing from the API is written
- * as HTML: every text goes in with textContent. Leaflet 1.9.4 is vendored under static/leaflet. */
+ * as HTML: every text goes in with textContent, and tooltips and popups are given DOM nodes, never
+ * strings (Leaflet writes a string tooltip with innerHTML). Leaflet 1.9.4 is vendored under static/leaflet. */
 (function () {
   "use strict";
 
@@ -61,7 +62,7 @@
   const gapLayer = L.geoJSON(null, {
     pane: "gaps",
     style: { color: "#c0392b", weight: 1, fillColor: "#e74c3c", fillOpacity: 0.35 },
-    onEachFeature: (feature, layer) => layer.bindTooltip(gapText(feature.properties)),
+    onEachFeature: (feature, layer) => layer.bindTooltip(() => el("span", null, gapText(feature.properties))),
   });
   let capacityTiles = null;
   let layersControl = null;
@@ -304,9 +305,7 @@
             weight: 3,
             fillColor: "#fff",
             fillOpacity: 1,
-          }).bindTooltip(
-            "Rendezvous: " + (f.properties.text || ""),
-          ),
+          }).bindTooltip(() => el("span", "rendezvous-text", "Rendezvous: " + (f.properties.text || ""))),
       }).addTo(group);
     }
     group.bindPopup(() => incidentCard(feature));
@@ -540,7 +539,7 @@
     }
     box.append(el("h3", null, "Volunteers per km²"));
     for (const [, colour, label] of [...DENSITY_SCALE].reverse()) box.append(swatchRow(colour, label));
-    box.append(el("div", "note", "Counted in 1, 5 or 25 km grid squares by zoom; squares with fewer than 5 people are not shown."));
+    box.append(el("div", "note", "Counted in 1, 5 or 25 km grid squares by zoom; squares with fewer than 5 people are not shown, nor any that would reveal fewer than 5 beside them."));
     box.append(swatchRow("#e74c3c", "Coverage gap"));
   }
 
