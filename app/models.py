@@ -17,6 +17,7 @@ from app.volunteer.models import (
     Volunteer,
     volunteer_organisations,
 )
+from app.webhook.models import WebhookSignature
 
 __all__ = [
     "ApiToken",
@@ -36,5 +37,6 @@ __all__ = [
     "Skill",
     "UnavailablePeriod",
     "Volunteer",
+    "WebhookSignature",
     "volunteer_organisations",
 ]

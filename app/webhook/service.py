@@ -15,6 +15,7 @@ from alerts.replies import Reply, ReplyIntent, parse_reply
 from app.audit.service import record
 from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
+from app.errors import DomainError
 from app.incident.models import Incident, IncidentStatus
 from app.message.models import Message, MessageKind
 from app.message.service import link_inbound, outbound, queue_all, record_inbound
@@ -187,3 +188,15 @@ def _answer(
         callouts.accept(session, callout=target, volunteer=volunteer, policy=policy)
     else:
         callouts.decline(session, callout=target, volunteer=volunteer, policy=policy)
+
+
+def record_refusal(session: Session, *, path: str, refused: DomainError) -> None:
+    """Keep a refused webhook in the audit trail: which path and why, never a number or a body."""
+    record(
+        session,
+        actor="twilio-webhook",
+        action="webhook.refused",
+        entity_type="webhook",
+        entity_id=None,
+        detail={"path": path, "reason": type(refused).__name__, "detail": refused.detail},
+    )
