@@ -17,7 +17,7 @@ from app.volunteer.models import (
     Volunteer,
     volunteer_organisations,
 )
-from app.webhook.models import WebhookSignature
+from app.webhook.models import InboundPending, WebhookSignature
 
 __all__ = [
     "ApiToken",
@@ -29,6 +29,7 @@ __all__ = [
     "CapacityCell",
     "CapacityRefresh",
     "Credential",
+    "InboundPending",
     "Incident",
     "Message",
     "Need",

@@ -48,6 +48,7 @@ from app.auth.models import Role  # noqa: E402
 from app.auth.service import create_token  # noqa: E402
 from app.cli.db import alembic_config  # noqa: E402
 from app.deps import get_session  # noqa: E402
+from app.webhook.routes import InlineConsequences, get_consequences  # noqa: E402
 
 
 def reset_schema(engine: Engine) -> None:
@@ -98,6 +99,7 @@ def client(db: Session) -> Iterator[TestClient]:
             raise
 
     app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_consequences] = InlineConsequences  # no workers here: act at once
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

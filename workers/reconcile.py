@@ -16,6 +16,7 @@ from app.incident.models import Incident, IncidentStatus
 from app.message.models import Direction, Message, MessageStatus
 from app.message.service import send_jobs
 from app.queue import DEFAULT, PendingJob, enqueue_all, queued_messages
+from workers.inbound import recover as recover_stored_webhooks
 
 PENDING_GRACE = timedelta(seconds=5)
 WAVE_GRACE = timedelta(seconds=5)
@@ -68,4 +69,5 @@ def reconcile(*, stuck_after_s: float) -> dict[str, int]:
         PendingJob(WAVE_JOB, (i,), DEFAULT, f"wave-{i}-late-{int(now.timestamp())}") for i in overdue_waves
     ]
     enqueue_all(jobs)
+    recover_stored_webhooks()
     return {"unstuck": len(unstuck), "messages": len(again), "waves": len(overdue_waves)}

@@ -96,8 +96,9 @@ def cancel_unsent(
 
 def record_inbound(
     session: Session, *, sid: str, from_number: str, to_number: str, body: str, volunteer_id: int | None
-) -> Message | None:
-    """Keep an inbound SMS; None when this MessageSid was already processed (webhooks arrive twice)."""
+) -> int | None:
+    """Keep an inbound SMS and return its id; None when this MessageSid is already stored (webhooks
+    arrive twice, and again at the fallback URL)."""
     statement = (
         insert(Message)
         .values(
@@ -115,8 +116,7 @@ def record_inbound(
         .on_conflict_do_nothing(index_elements=[Message.provider_sid])
         .returning(Message.id)
     )
-    message_id = session.scalar(statement)
-    return None if message_id is None else session.get(Message, message_id)
+    return session.scalar(statement)
 
 
 def link_inbound(message: Message, *, callout_id: int | None, incident_id: int | None) -> None:

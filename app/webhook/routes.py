@@ -1,21 +1,25 @@
-"""Twilio's webhooks: inbound SMS and delivery receipts.
+"""Twilio's webhooks: inbound SMS (and its fallback URL) and delivery receipts.
 
 Each is admitted only with a valid signature over our public URL, a signature never seen before, and
 fields of exactly Twilio's shape; a refusal is a 4xx problem+json, recorded without personal data.
+An admitted webhook is stored in one short transaction that commits before we answer, so a 2xx means
+it is durable; what it asks for happens right after (see app/webhook/inbox.py).
 """
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
+from app.callout.service import WavePolicy
 from app.deps import SessionDep, SettingsDep
 from app.incident.service import policy_from
-from app.message.delivery import receive_receipt
+from app.message.service import store_receipt
 from app.settings import Settings
 from app.webhook.fields import RefusedWebhook, inbound_sms, receipt
-from app.webhook.service import handle_inbound, record_refusal
+from app.webhook.inbox import act_on_stored, apply_receipt_batch, schedule_inbound, schedule_receipts
+from app.webhook.service import record_refusal, store_inbound
 from app.webhook.signature import (
     BadSignature,
     ReplayedWebhook,
@@ -37,6 +41,40 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 
+class Consequences:
+    """By default the consequences of a stored webhook are queued for a worker once it has committed."""
+
+    def inbound(self, session: Session, *, policy: WavePolicy) -> None:
+        """Queue a job that acts on stored SMS (one per burst)."""
+        schedule_inbound()
+
+    def receipts(self, session: Session, *, policy: WavePolicy) -> None:
+        """Queue a job that applies stored receipts."""
+        schedule_receipts()
+
+
+class InlineConsequences(Consequences):
+    """Act at once in the request's own session after the store has committed (a process without
+    workers; the in-transaction API tests)."""
+
+    def inbound(self, session: Session, *, policy: WavePolicy) -> None:
+        """Act on stored SMS now."""
+        act_on_stored(session, policy=policy)
+
+    def receipts(self, session: Session, *, policy: WavePolicy) -> None:
+        """Apply stored receipts now."""
+        while apply_receipt_batch(session, policy=policy):
+            session.commit()
+
+
+def get_consequences() -> Consequences:
+    """Where the consequences of webhooks run (a dependency, so a process may choose inline)."""
+    return Consequences()
+
+
+ConsequencesDep = Annotated[Consequences, Depends(get_consequences)]
+
+
 def admit(session: Session, webhook: Webhook, settings: Settings, parse: Callable[..., T]) -> T:
     """The webhook's fields once it is proven genuine and new; a refusal is recorded, then raised."""
     try:
@@ -50,33 +88,40 @@ def admit(session: Session, webhook: Webhook, settings: Settings, parse: Callabl
     return fields
 
 
-@router.post("/sms", responses=REFUSED)
-def inbound(webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep) -> Response:
-    """A volunteer's reply; answers go out as separate SMS, so the TwiML response is empty."""
+def _inbound(webhook: Webhook, session: Session, settings: Settings, consequences: Consequences) -> Response:
     sms = admit(session, webhook, settings, inbound_sms)
-    handle_inbound(
-        session,
-        sid=sms.sid,
-        from_number=sms.from_number,
-        to_number=sms.to_number,
-        body=sms.body,
-        opt_out_type=sms.opt_out_type,
-        policy=policy_from(settings),
-    )
+    stored = store_inbound(session, sms=sms)
     session.commit()  # the 2xx means it is stored
+    if stored is not None:
+        consequences.inbound(session, policy=policy_from(settings))
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
+@router.post("/sms", responses=REFUSED)
+def inbound(
+    webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep, consequences: ConsequencesDep
+) -> Response:
+    """A volunteer's SMS: stored, then acted on; answers go out as separate SMS (empty TwiML)."""
+    return _inbound(webhook, session, settings, consequences)
+
+
+@router.post("/sms/fallback", responses=REFUSED)
+def inbound_fallback(
+    webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep, consequences: ConsequencesDep
+) -> Response:
+    """Twilio's fallback URL for inbound SMS: called when /sms fails or times out; same MessageSid,
+    so a message both reached is acted on once."""
+    return _inbound(webhook, session, settings, consequences)
+
+
 @router.post("/status", status_code=204, responses=REFUSED)
-def delivery_receipt(webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep) -> Response:
-    """A delivery receipt for one of our messages."""
+def delivery_receipt(
+    webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep, consequences: ConsequencesDep
+) -> Response:
+    """A delivery receipt: stored once per (MessageSid, status), applied right after, in bulk."""
     fields = admit(session, webhook, settings, receipt)
-    receive_receipt(
-        session,
-        sid=fields.sid,
-        status=fields.status,
-        error_code=fields.error_code,
-        policy=policy_from(settings),
-    )
+    stored = store_receipt(session, sid=fields.sid, status=fields.status, error_code=fields.error_code)
     session.commit()
+    if stored:
+        consequences.receipts(session, policy=policy_from(settings))
     return Response(status_code=204)

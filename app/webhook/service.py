@@ -7,7 +7,7 @@ kept for a coordinator and answered with help text, so nobody is left wondering 
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts import text
@@ -22,8 +22,11 @@ from app.message.service import link_inbound, outbound, queue_all, record_inboun
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.phone import normalise_mobile
 from app.volunteer.service import set_status
+from app.webhook.fields import InboundSms
+from app.webhook.models import InboundPending
 
 LATE_ANSWER_WINDOW = timedelta(hours=24)
+INBOX_LOCK = 8209  # advisory lock class: one volunteer's SMS are acted on one at a time, in order
 OPT_OUT_TYPES = {"STOP": ReplyIntent.STOP, "START": ReplyIntent.START, "HELP": ReplyIntent.HELP}
 
 
@@ -94,32 +97,77 @@ def _target(session: Session, volunteer: Volunteer, reply: Reply) -> Callout | l
     )
 
 
-def handle_inbound(
-    session: Session,
-    *,
-    sid: str,
-    from_number: str,
-    to_number: str,
-    body: str,
-    opt_out_type: str | None,
-    policy: callouts.WavePolicy,
-) -> Message | None:
-    """Process one inbound SMS exactly once per MessageSid; returns None for a repeat delivery."""
-    volunteer = _volunteer_by_phone(session, from_number)
-    message = record_inbound(
+def store_inbound(session: Session, *, sms: InboundSms) -> int | None:
+    """Keep an inbound SMS to be acted on right after; None when its MessageSid is already stored."""
+    volunteer = _volunteer_by_phone(session, sms.from_number)
+    message_id = record_inbound(
         session,
-        sid=sid,
-        from_number=from_number,
-        to_number=to_number,
-        body=body,
+        sid=sms.sid,
+        from_number=sms.from_number,
+        to_number=sms.to_number,
+        body=sms.body,
         volunteer_id=volunteer.id if volunteer else None,
     )
-    if message is None:
-        return None
+    if message_id is not None:
+        session.add(
+            InboundPending(
+                message_id=message_id,
+                volunteer_id=volunteer.id if volunteer else None,
+                opt_out_type=sms.opt_out_type,
+            )
+        )
+        session.flush()
+    return message_id
+
+
+def process_oldest(session: Session, *, policy: callouts.WavePolicy) -> bool:
+    """Act on the oldest stored SMS nobody else is acting on; False when there is none left.
+
+    A sender's messages are acted on one at a time in the order they arrived (an advisory lock per
+    volunteer, then their oldest message), and each is deleted from the inbox in the transaction that
+    acts on it, so it is acted on exactly once, whichever worker gets to it.
+    """
+    candidate = session.scalar(
+        select(InboundPending).order_by(InboundPending.message_id).limit(1).with_for_update(skip_locked=True)
+    )
+    if candidate is None:
+        return False
+    pending = candidate
+    if candidate.volunteer_id is not None:
+        session.execute(select(func.pg_advisory_xact_lock(INBOX_LOCK, candidate.volunteer_id)))
+        oldest = session.scalar(
+            select(InboundPending)
+            .where(InboundPending.volunteer_id == candidate.volunteer_id)
+            .order_by(InboundPending.message_id)
+            .limit(1)
+            .with_for_update()
+        )
+        if oldest is None:
+            return True
+        pending = oldest
+    message = session.get_one(Message, pending.message_id)
+    volunteer = session.get(Volunteer, pending.volunteer_id) if pending.volunteer_id else None
+    act_on_inbound(
+        session, message=message, volunteer=volunteer, opt_out_type=pending.opt_out_type, policy=policy
+    )
+    session.delete(pending)
+    session.flush()
+    return True
+
+
+def act_on_inbound(
+    session: Session,
+    *,
+    message: Message,
+    volunteer: Volunteer | None,
+    opt_out_type: str | None,
+    policy: callouts.WavePolicy,
+) -> None:
+    """Do what a stored SMS asks: answer a call-up, opt out or in, get help, or keep it for a person."""
     if volunteer is None or volunteer.status is VolunteerStatus.erased:
         record(session, actor="sms", action="sms.unknown_sender", entity_type="message", entity_id=message.id)
-        return message
-    reply = intent_of(body, opt_out_type)
+        return
+    reply = intent_of(message.body, opt_out_type)
     actor = f"volunteer:{volunteer.id}"
     match reply.intent:
         case ReplyIntent.STOP:
@@ -157,7 +205,6 @@ def handle_inbound(
                 detail={"needs_coordinator": True},
             )
             _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
-    return message
 
 
 def _answer(
@@ -183,11 +230,14 @@ def _answer(
     if target is None:
         _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
         return
-    link_inbound(message, callout_id=target.id, incident_id=target.incident_id)
+    # The incident is locked (inside accept/decline) before the reply row points at it: a write that
+    # references the incident takes a key-share lock on it first, and many replies each holding that
+    # and then asking for the incident's lock deadlock (one every deadlock_timeout under a burst).
     if reply.intent is ReplyIntent.YES:
         callouts.accept(session, callout=target, volunteer=volunteer, policy=policy)
     else:
         callouts.decline(session, callout=target, volunteer=volunteer, policy=policy)
+    link_inbound(message, callout_id=target.id, incident_id=target.incident_id)
 
 
 def record_refusal(session: Session, *, path: str, refused: DomainError) -> None:

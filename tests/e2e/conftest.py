@@ -26,9 +26,9 @@ from tests.conftest import API_PORT, SIMULATOR_PORT, TEST_REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = (
-    "webhook_signatures, receipts, messages, callouts, needs, incidents, audit_events, api_tokens, "
-    "credentials, availability_windows, unavailable_periods, volunteer_organisations, volunteers, "
-    "organisations"
+    "inbound_pending, webhook_signatures, receipts, messages, callouts, needs, incidents, audit_events, "
+    "api_tokens, credentials, availability_windows, unavailable_periods, volunteer_organisations, "
+    "volunteers, organisations"
 )
 
 
