@@ -6,8 +6,9 @@ An admitted webhook is stored in one short transaction that commits before we an
 it is durable; what it asks for happens right after (see app/webhook/inbox.py).
 """
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
@@ -15,24 +16,15 @@ from sqlalchemy.orm import Session
 from app.callout.service import WavePolicy
 from app.deps import SessionDep, SettingsDep
 from app.incident.service import policy_from
-from app.message.service import store_receipt
 from app.settings import Settings
 from app.webhook.fields import RefusedWebhook, inbound_sms, receipt
 from app.webhook.inbox import act_on_stored, apply_receipt_batch, schedule_inbound, schedule_receipts
-from app.webhook.service import record_refusal, store_inbound
-from app.webhook.signature import (
-    BadSignature,
-    ReplayedWebhook,
-    TwilioWebhook,
-    Webhook,
-    claim_signature,
-    verify,
-)
+from app.webhook.service import record_refusal, store_inbound, store_receipt_once
+from app.webhook.signature import BadSignature, ReplayedWebhook, TwilioWebhook, Webhook, verify
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-T = TypeVar("T")
 REFUSALS = (BadSignature, RefusedWebhook, ReplayedWebhook)
 REFUSED: dict[int | str, dict[str, Any]] = {
     403: {"description": "bad signature"},
@@ -75,22 +67,23 @@ def get_consequences() -> Consequences:
 ConsequencesDep = Annotated[Consequences, Depends(get_consequences)]
 
 
-def admit(session: Session, webhook: Webhook, settings: Settings, parse: Callable[..., T]) -> T:
-    """The webhook's fields once it is proven genuine and new; a refusal is recorded, then raised."""
+@contextmanager
+def refusals_recorded(session: Session, webhook: Webhook) -> Iterator[None]:
+    """A refusal inside the block is recorded in the audit trail (committed), then raised."""
     try:
-        verify(webhook, auth_token=settings.twilio_auth_token)
-        fields = parse(webhook.params, account_sid=settings.twilio_account_sid)
-        claim_signature(session, webhook)
+        yield
     except REFUSALS as refused:
+        session.rollback()
         record_refusal(session, path=webhook.path, refused=refused)
         session.commit()
         raise
-    return fields
 
 
 def _inbound(webhook: Webhook, session: Session, settings: Settings, consequences: Consequences) -> Response:
-    sms = admit(session, webhook, settings, inbound_sms)
-    stored = store_inbound(session, sms=sms)
+    with refusals_recorded(session, webhook):
+        verify(webhook, auth_token=settings.twilio_auth_token)
+        sms = inbound_sms(webhook.params, account_sid=settings.twilio_account_sid)
+        stored = store_inbound(session, sms=sms, signature=webhook.signature)
     session.commit()  # the 2xx means it is stored
     if stored is not None:
         consequences.inbound(session, policy=policy_from(settings))
@@ -119,8 +112,10 @@ def delivery_receipt(
     webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep, consequences: ConsequencesDep
 ) -> Response:
     """A delivery receipt: stored once per (MessageSid, status), applied right after, in bulk."""
-    fields = admit(session, webhook, settings, receipt)
-    stored = store_receipt(session, sid=fields.sid, status=fields.status, error_code=fields.error_code)
+    with refusals_recorded(session, webhook):
+        verify(webhook, auth_token=settings.twilio_auth_token)
+        fields = receipt(webhook.params, account_sid=settings.twilio_account_sid)
+        stored = store_receipt_once(session, receipt=fields, signature=webhook.signature)
     session.commit()
     if stored:
         consequences.receipts(session, policy=policy_from(settings))

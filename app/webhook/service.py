@@ -6,8 +6,10 @@ kept for a coordinator and answered with help text, so nobody is left wondering 
 """
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from alerts import text
@@ -17,25 +19,17 @@ from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
 from app.errors import DomainError
 from app.incident.models import Incident, IncidentStatus
-from app.message.models import Message, MessageKind
-from app.message.service import link_inbound, outbound, queue_all, record_inbound
+from app.message.models import Message, MessageKind, Receipt
+from app.message.service import inbound_insert, link_inbound, outbound, queue_all
 from app.volunteer.models import Volunteer, VolunteerStatus
-from app.volunteer.phone import normalise_mobile
 from app.volunteer.service import set_status
-from app.webhook.fields import InboundSms
+from app.webhook.fields import InboundSms, ReceiptFields
 from app.webhook.models import InboundPending
+from app.webhook.signature import claim, replayed
 
 LATE_ANSWER_WINDOW = timedelta(hours=24)
 INBOX_LOCK = 8209  # advisory lock class: one volunteer's SMS are acted on one at a time, in order
 OPT_OUT_TYPES = {"STOP": ReplyIntent.STOP, "START": ReplyIntent.START, "HELP": ReplyIntent.HELP}
-
-
-def _volunteer_by_phone(session: Session, raw: str) -> Volunteer | None:
-    try:
-        phone = normalise_mobile(raw)
-    except ValueError:
-        return None
-    return session.scalar(select(Volunteer).where(Volunteer.phone == phone))
 
 
 def intent_of(body: str, opt_out_type: str | None) -> Reply:
@@ -97,27 +91,68 @@ def _target(session: Session, volunteer: Volunteer, reply: Reply) -> Callout | l
     )
 
 
-def store_inbound(session: Session, *, sms: InboundSms) -> int | None:
-    """Keep an inbound SMS to be acted on right after; None when its MessageSid is already stored."""
-    volunteer = _volunteer_by_phone(session, sms.from_number)
-    message_id = record_inbound(
-        session,
+def store_inbound(session: Session, *, sms: InboundSms, signature: str) -> int | None:
+    """Claim the signature and keep an inbound SMS to act on right after, in one statement.
+
+    Returns the new message's id, or None when its MessageSid is already stored (Twilio's fallback
+    URL, a repeat); raises ReplayedWebhook, storing nothing, when the signature was seen before.
+    """
+    claimed = claim(signature).cte("claimed")
+    message = inbound_insert(
         sid=sms.sid,
         from_number=sms.from_number,
         to_number=sms.to_number,
         body=sms.body,
-        volunteer_id=volunteer.id if volunteer else None,
-    )
-    if message_id is not None:
-        session.add(
-            InboundPending(
-                message_id=message_id,
-                volunteer_id=volunteer.id if volunteer else None,
-                opt_out_type=sms.opt_out_type,
-            )
+        volunteer_id=select(Volunteer.id).where(Volunteer.phone == sms.from_number).scalar_subquery(),
+        when=exists(select(claimed.c.signature)),
+    ).cte("message")
+    pending = (
+        insert(InboundPending)
+        .from_select(
+            ["message_id", "volunteer_id", "opt_out_type"],
+            select(message.c.id, message.c.volunteer_id, literal(sms.opt_out_type, String(10))),
         )
-        session.flush()
-    return message_id
+        .returning(InboundPending.message_id)
+        .cte("pending")
+    )
+    was_new, message_id = session.execute(
+        select(
+            exists(select(claimed.c.signature)),
+            select(pending.c.message_id).scalar_subquery(),
+        )
+    ).one()
+    if not was_new:
+        raise replayed()
+    return cast(int | None, message_id)
+
+
+def store_receipt_once(session: Session, *, receipt: ReceiptFields, signature: str) -> bool:
+    """Claim the signature and keep a receipt (once per MessageSid and status), in one statement.
+
+    True when the receipt is new; raises ReplayedWebhook, storing nothing, for a signature seen before.
+    """
+    claimed = claim(signature).cte("claimed")
+    stored = (
+        insert(Receipt)
+        .from_select(
+            ["provider_sid", "status", "error_code", "applied"],
+            select(
+                literal(receipt.sid, String(64)),
+                literal(receipt.status, String(20)),
+                literal(receipt.error_code, Integer),
+                literal(False),
+            ).where(exists(select(claimed.c.signature))),
+        )
+        .on_conflict_do_nothing(constraint="uq_receipts_sid_status")
+        .returning(Receipt.id)
+        .cte("stored")
+    )
+    was_new, receipt_id = session.execute(
+        select(exists(select(claimed.c.signature)), select(stored.c.id).scalar_subquery())
+    ).one()
+    if not was_new:
+        raise replayed()
+    return receipt_id is not None
 
 
 def process_oldest(session: Session, *, policy: callouts.WavePolicy) -> bool:

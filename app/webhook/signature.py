@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from alerts.signature import SIGNATURE_HEADER, is_valid_signature
 from app.errors import Conflict, Forbidden
@@ -67,16 +67,19 @@ def verify(webhook: Webhook, *, auth_token: str) -> None:
         raise BadSignature(f"invalid or missing {SIGNATURE_HEADER}")
 
 
-def claim_signature(session: Session, webhook: Webhook) -> None:
-    """Record the signature in the caller's transaction; refuse one already seen (kept in the database)."""
-    claimed = session.scalar(
+def claim(signature: str) -> ReturningInsert[str]:
+    """The statement that records a signature and returns it, or returns nothing when it was seen."""
+    return (
         insert(WebhookSignature)
-        .values(signature=webhook.signature)
+        .values(signature=signature)
         .on_conflict_do_nothing(index_elements=[WebhookSignature.signature])
         .returning(WebhookSignature.signature)
     )
-    if claimed is None:
-        raise ReplayedWebhook(f"this {SIGNATURE_HEADER} was already used")
+
+
+def replayed() -> ReplayedWebhook:
+    """The refusal for a signature already used."""
+    return ReplayedWebhook(f"this {SIGNATURE_HEADER} was already used")
 
 
 TwilioWebhook = Annotated[Webhook, Depends(twilio_webhook)]

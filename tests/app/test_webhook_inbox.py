@@ -64,8 +64,8 @@ def test_a_2xx_means_stored_and_the_consequences_may_come_later(client: TestClie
 def test_a_senders_messages_are_acted_on_in_the_order_they_arrived(db: Session) -> None:
     volunteer = add_volunteer(db, km=1)
     phone = volunteer.phone or ""
-    stop = store_inbound(db, sms=inbound(phone, "STOP", "STOP"))
-    start = store_inbound(db, sms=inbound(phone, "START", "START"))
+    stop = store_inbound(db, sms=inbound(phone, "STOP", "STOP"), signature=new_sid())
+    start = store_inbound(db, sms=inbound(phone, "START", "START"), signature=new_sid())
     assert stop is not None and start is not None
     # Oldest first, whichever job runs: the STOP, then the START.
     assert process_oldest(db, policy=POLICY)
@@ -105,7 +105,7 @@ def test_receipts_are_applied_in_bulk_and_an_early_one_waits_for_its_sid(
 
 def test_recovery_queues_what_was_stored_and_not_acted_on(db: Session) -> None:
     volunteer = add_volunteer(db, km=1)
-    message_id = store_inbound(db, sms=inbound(volunteer.phone or "", "HELP"))
+    message_id = store_inbound(db, sms=inbound(volunteer.phone or "", "HELP"), signature=new_sid())
     db.execute(
         InboundPending.__table__.update().values(
             received_at=func.now() - func.make_interval(0, 0, 0, 0, 0, 1)
