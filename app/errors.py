@@ -5,7 +5,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import DeadlockDetected, SerializationFailure
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import GeometryError
@@ -92,6 +94,13 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _busy(detail: str) -> JSONResponse:
+    """Overload, not an outage: the database is up, retry in a moment."""
+    response = problem(503, "Service busy", detail)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _status_for(exc: Exception) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
@@ -130,7 +139,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        if isinstance(exc.orig, DeadlockDetected | SerializationFailure):  # a conflict, not an outage
+            return _busy("A conflicting change was in progress; retry.")
         return problem(503, "Service unavailable", "The database is unavailable; try again shortly.")
+
+    @app.exception_handler(PoolTimeout)
+    def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        return _busy("Too many requests at once; retry shortly.")
 
     @app.exception_handler(DBAPIError)
     def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:

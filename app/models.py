@@ -17,6 +17,7 @@ from app.volunteer.models import (
     Volunteer,
     volunteer_organisations,
 )
+from app.webhook.models import InboundPending, WebhookSignature
 
 __all__ = [
     "ApiToken",
@@ -28,6 +29,7 @@ __all__ = [
     "CapacityCell",
     "CapacityRefresh",
     "Credential",
+    "InboundPending",
     "Incident",
     "Message",
     "Need",
@@ -36,5 +38,6 @@ __all__ = [
     "Skill",
     "UnavailablePeriod",
     "Volunteer",
+    "WebhookSignature",
     "volunteer_organisations",
 ]

@@ -1,12 +1,13 @@
 """Run every benchmark in turn and print their numbers (`make bench`)."""
 
-from benchmarks import dispatch, maps, selection
+from benchmarks import dispatch, maps, selection, webhooks
 
 
 def main() -> None:
-    """Selection latency, dispatch throughput, then the map layers on a million volunteers."""
+    """Selection latency, dispatch and webhook throughput, then the map layers on a million volunteers."""
     selection.run(volunteers=100_000, incidents=200)
     dispatch.run(callups=2000, workers=4)
+    webhooks.run(callups=3000, replies=1500, receipts=1500, clients=32)
     maps.run(volunteers=1_000_000, requests=200, reuse=False)
 
 

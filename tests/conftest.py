@@ -49,6 +49,7 @@ from app.auth.models import Role  # noqa: E402
 from app.auth.service import create_token  # noqa: E402
 from app.cli.db import alembic_config  # noqa: E402
 from app.deps import get_session  # noqa: E402
+from app.webhook.routes import InlineConsequences, get_consequences  # noqa: E402
 
 
 def reset_schema(engine: Engine) -> None:
@@ -99,6 +100,7 @@ def client(db: Session) -> Iterator[TestClient]:
             raise
 
     app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_consequences] = InlineConsequences  # no workers here: act at once
     # Its own client address, so failed authentications counted in Redis never throttle another test.
     address = (f"test-{uuid.uuid4().hex[:12]}", 50000)
     with TestClient(app, raise_server_exceptions=False, client=address) as test_client:

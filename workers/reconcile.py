@@ -26,6 +26,7 @@ from app.message import delivery
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
 from app.queue import enqueue_all, messages_waiting
+from workers.inbound import recover as recover_stored_webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +51,11 @@ class Reconciler:
             if not lock.scalar(select(func.pg_try_advisory_lock(LOCK_KEY))):
                 return {"busy": 1}
             try:
-                return {**self.requeue_lost(), "waves": run_overdue_waves(self.policy)}
+                return {
+                    **self.requeue_lost(),
+                    "waves": run_overdue_waves(self.policy),
+                    **recover_stored_webhooks(),
+                }
             finally:
                 lock.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
                 lock.commit()

@@ -249,13 +249,18 @@ def _reply(
     queue_all(session, [message])
 
 
-def _callup_was_sent(session: Session, callout_id: int) -> bool:
-    """Whether the volunteer may have seen the call-up (so a stand-down must be texted)."""
+def _callups_sent(session: Session, callout_ids: list[int]) -> set[int]:
+    """The call-ups the volunteer may have seen (so a stand-down must be texted), in one query."""
     unsent = (MessageStatus.pending, MessageStatus.cancelled, MessageStatus.failed)
-    status = session.scalar(
-        select(Message.status).where(Message.callout_id == callout_id, Message.kind == MessageKind.callup)
+    return set(
+        session.scalars(
+            select(Message.callout_id).where(
+                Message.callout_id.in_(callout_ids),
+                Message.kind == MessageKind.callup,
+                Message.status.not_in(unsent),
+            )
+        )
     )
-    return status is not None and status not in unsent
 
 
 def stand_down(
@@ -272,16 +277,30 @@ def stand_down(
             select(Volunteer).where(Volunteer.id.in_([c.volunteer_id for c in callouts]))
         )
     }
-    texted = 0
+    # One query and one insert for the whole stand-down, however many call-ups (it runs under the lock).
+    sent = _callups_sent(session, [c.id for c in callouts])
+    body = text.standdown_text(ref=incident.id, reason=reason, exercise=incident.exercise)
+    texts = []
     for callout in callouts:
-        was_sent = _callup_was_sent(session, callout.id)
+        was_sent = callout.id in sent
         callout.status = CalloutStatus.stood_down if was_sent else CalloutStatus.cancelled
         callout.reason = reason
         callout.answered_at = callout.answered_at or now
-        if was_sent:
-            body = text.standdown_text(ref=incident.id, reason=reason, exercise=incident.exercise)
-            _reply(session, volunteers[callout.volunteer_id], MessageKind.standdown, body, callout)
-            texted += 1
+        phone = volunteers[callout.volunteer_id].phone
+        if was_sent and phone is not None:
+            texts.append(
+                outbound(
+                    volunteer_id=callout.volunteer_id,
+                    to=phone,
+                    kind=MessageKind.standdown,
+                    body=body,
+                    callout_id=callout.id,
+                    incident_id=callout.incident_id,
+                )
+            )
+    texted = len(texts)
+    if texts:
+        queue_all(session, texts)
     session.flush()
     record(
         session,

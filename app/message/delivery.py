@@ -293,5 +293,11 @@ def receive_receipt(
     if not store_receipt(session, sid=sid, status=status, error_code=error_code):
         return
     message = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
-    if message is not None and apply_receipts(session, message=message):
+    if message is not None:
+        apply_stored_receipts(session, message=message, policy=policy)
+
+
+def apply_stored_receipts(session: Session, *, message: Message, policy: callouts.WavePolicy) -> None:
+    """Apply a locked message's stored receipts; an undelivered call-up is replaced."""
+    if apply_receipts(session, message=message):
         _undelivered(session, message=message, policy=policy)

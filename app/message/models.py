@@ -134,7 +134,10 @@ class Receipt(Base):
     """Every delivery receipt as received, kept even when it arrives before we know its message's SID."""
 
     __tablename__ = "receipts"
-    __table_args__ = (UniqueConstraint("provider_sid", "status", name="uq_receipts_sid_status"),)
+    __table_args__ = (
+        UniqueConstraint("provider_sid", "status", name="uq_receipts_sid_status"),
+        Index("ix_receipts_unapplied", "provider_sid", postgresql_where=text("NOT applied")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_sid: Mapped[str] = mapped_column(String(64), index=True)

@@ -2,10 +2,12 @@
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from alerts.segments import count_segments
 from app.message.models import (
@@ -94,29 +96,36 @@ def cancel_unsent(
     return [cid for (cid,) in rows if cid is not None]
 
 
-def record_inbound(
-    session: Session, *, sid: str, from_number: str, to_number: str, body: str, volunteer_id: int | None
-) -> Message | None:
-    """Keep an inbound SMS; None when this MessageSid was already processed (webhooks arrive twice)."""
-    statement = (
+def inbound_insert(
+    *,
+    sid: str,
+    from_number: str,
+    to_number: str,
+    body: str,
+    volunteer_id: ColumnElement[Any],
+    when: ColumnElement[bool],
+) -> ReturningInsert[int, int | None]:
+    """The statement that keeps an inbound SMS once per MessageSid (webhooks arrive twice, and again
+    at the fallback URL), if `when` holds; it returns the new row's (id, volunteer_id)."""
+    values = {
+        "direction": Direction.inbound,
+        "kind": MessageKind.reply,
+        "to_number": to_number,
+        "from_number": from_number,
+        "body": body,
+        "segments": count_segments(body).segments,
+        "status": MessageStatus.received,
+        "provider_sid": sid,
+        "attempts": 0,
+    }
+    columns = Message.__table__.c
+    row = select(*(literal(v, columns[k].type) for k, v in values.items()), volunteer_id).where(when)
+    return (
         insert(Message)
-        .values(
-            direction=Direction.inbound,
-            kind=MessageKind.reply,
-            volunteer_id=volunteer_id,
-            to_number=to_number,
-            from_number=from_number,
-            body=body,
-            segments=count_segments(body).segments,
-            status=MessageStatus.received,
-            provider_sid=sid,
-            attempts=0,
-        )
+        .from_select([*values, "volunteer_id"], row)
         .on_conflict_do_nothing(index_elements=[Message.provider_sid])
-        .returning(Message.id)
+        .returning(Message.id, Message.volunteer_id)
     )
-    message_id = session.scalar(statement)
-    return None if message_id is None else session.get(Message, message_id)
 
 
 def link_inbound(message: Message, *, callout_id: int | None, incident_id: int | None) -> None:

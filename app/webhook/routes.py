@@ -1,50 +1,122 @@
-"""Twilio's webhooks: inbound SMS and delivery receipts."""
+"""Twilio's webhooks: inbound SMS (and its fallback URL) and delivery receipts.
 
-from fastapi import APIRouter, Response
+Each is admitted only with a valid signature over our public URL, a signature never seen before, and
+fields of exactly Twilio's shape; a refusal is a 4xx problem+json, recorded without personal data.
+An admitted webhook is stored in one short transaction that commits before we answer, so a 2xx means
+it is durable; what it asks for happens right after (see app/webhook/inbox.py).
+"""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy.orm import Session
+
+from app.callout.service import WavePolicy
 from app.deps import SessionDep, SettingsDep
-from app.errors import InvalidInput
 from app.incident.service import policy_from
-from app.message.delivery import receive_receipt
-from app.webhook.service import handle_inbound
-from app.webhook.signature import TwilioForm
+from app.settings import Settings
+from app.webhook.fields import RefusedWebhook, inbound_sms, receipt
+from app.webhook.inbox import act_on_stored, apply_receipt_batch, schedule_inbound, schedule_receipts
+from app.webhook.service import record_refusal, store_inbound, store_receipt_once
+from app.webhook.signature import BadSignature, ReplayedWebhook, TwilioWebhook, Webhook, verify
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+REFUSALS = (BadSignature, RefusedWebhook, ReplayedWebhook)
+REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {"description": "bad signature"},
+    409: {"description": "signature already used"},
+    422: {"description": "fields not shaped as Twilio sends them"},
+}
 
 
-def _field(form: dict[str, str], name: str) -> str:
-    value = form.get(name, "").strip()
-    if not value:
-        raise InvalidInput(f"webhook field {name} is missing")
-    return value
+class Consequences:
+    """By default the consequences of a stored webhook are queued for a worker once it has committed."""
+
+    def inbound(self, session: Session, *, policy: WavePolicy) -> None:
+        """Queue a job that acts on stored SMS (one per burst)."""
+        schedule_inbound()
+
+    def receipts(self, session: Session, *, policy: WavePolicy) -> None:
+        """Queue a job that applies stored receipts."""
+        schedule_receipts()
 
 
-@router.post("/sms")
-def inbound_sms(form: TwilioForm, session: SessionDep, settings: SettingsDep) -> Response:
-    """A volunteer's reply; answers go out as separate SMS, so the TwiML response is empty."""
-    handle_inbound(
-        session,
-        sid=_field(form, "MessageSid"),
-        from_number=_field(form, "From"),
-        to_number=form.get("To", ""),
-        body=form.get("Body", ""),
-        opt_out_type=form.get("OptOutType"),
-        policy=policy_from(settings),
-    )
+class InlineConsequences(Consequences):
+    """Act at once in the request's own session after the store has committed (a process without
+    workers; the in-transaction API tests)."""
+
+    def inbound(self, session: Session, *, policy: WavePolicy) -> None:
+        """Act on stored SMS now."""
+        act_on_stored(session, policy=policy)
+
+    def receipts(self, session: Session, *, policy: WavePolicy) -> None:
+        """Apply stored receipts now."""
+        while apply_receipt_batch(session, policy=policy):
+            session.commit()
+
+
+def get_consequences() -> Consequences:
+    """Where the consequences of webhooks run (a dependency, so a process may choose inline)."""
+    return Consequences()
+
+
+ConsequencesDep = Annotated[Consequences, Depends(get_consequences)]
+
+
+@contextmanager
+def refusals_recorded(session: Session, webhook: Webhook) -> Iterator[None]:
+    """A refusal inside the block is recorded in the audit trail (committed), then raised."""
+    try:
+        yield
+    except REFUSALS as refused:
+        session.rollback()
+        record_refusal(session, path=webhook.path, refused=refused)
+        session.commit()
+        raise
+
+
+def _inbound(webhook: Webhook, session: Session, settings: Settings, consequences: Consequences) -> Response:
+    with refusals_recorded(session, webhook):
+        verify(webhook, auth_token=settings.twilio_auth_token)
+        sms = inbound_sms(webhook.params, account_sid=settings.twilio_account_sid)
+        stored = store_inbound(session, sms=sms, signature=webhook.signature)
+    session.commit()  # the 2xx means it is stored
+    if stored is not None:
+        consequences.inbound(session, policy=policy_from(settings))
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
-@router.post("/status", status_code=204)
-def delivery_receipt(form: TwilioForm, session: SessionDep, settings: SettingsDep) -> Response:
-    """A delivery receipt for one of our messages."""
-    code = form.get("ErrorCode", "").strip()
-    receive_receipt(
-        session,
-        sid=_field(form, "MessageSid"),
-        status=_field(form, "MessageStatus").lower(),
-        error_code=int(code) if code.isdigit() else None,
-        policy=policy_from(settings),
-    )
+@router.post("/sms", responses=REFUSED)
+def inbound(
+    webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep, consequences: ConsequencesDep
+) -> Response:
+    """A volunteer's SMS: stored, then acted on; answers go out as separate SMS (empty TwiML)."""
+    return _inbound(webhook, session, settings, consequences)
+
+
+@router.post("/sms/fallback", responses=REFUSED)
+def inbound_fallback(
+    webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep, consequences: ConsequencesDep
+) -> Response:
+    """Twilio's fallback URL for inbound SMS: called when /sms fails or times out; same MessageSid,
+    so a message both reached is acted on once."""
+    return _inbound(webhook, session, settings, consequences)
+
+
+@router.post("/status", status_code=204, responses=REFUSED)
+def delivery_receipt(
+    webhook: TwilioWebhook, session: SessionDep, settings: SettingsDep, consequences: ConsequencesDep
+) -> Response:
+    """A delivery receipt: stored once per (MessageSid, status), applied right after, in bulk."""
+    with refusals_recorded(session, webhook):
+        verify(webhook, auth_token=settings.twilio_auth_token)
+        fields = receipt(webhook.params, account_sid=settings.twilio_account_sid)
+        stored = store_receipt_once(session, receipt=fields, signature=webhook.signature)
+    session.commit()
+    if stored:
+        consequences.receipts(session, policy=policy_from(settings))
     return Response(status_code=204)

@@ -6,8 +6,10 @@ kept for a coordinator and answered with help text, so nobody is left wondering 
 """
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from alerts import text
@@ -15,23 +17,19 @@ from alerts.replies import Reply, ReplyIntent, parse_reply
 from app.audit.service import record
 from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
+from app.errors import DomainError
 from app.incident.models import Incident, IncidentStatus
-from app.message.models import Message, MessageKind
-from app.message.service import link_inbound, outbound, queue_all, record_inbound
+from app.message.models import Message, MessageKind, Receipt
+from app.message.service import inbound_insert, link_inbound, outbound, queue_all
 from app.volunteer.models import Volunteer, VolunteerStatus
-from app.volunteer.phone import normalise_mobile
 from app.volunteer.service import set_status
+from app.webhook.fields import InboundSms, ReceiptFields
+from app.webhook.models import InboundPending
+from app.webhook.signature import claim, replayed
 
 LATE_ANSWER_WINDOW = timedelta(hours=24)
+INBOX_LOCK = 8209  # advisory lock class: one volunteer's SMS are acted on one at a time, in order
 OPT_OUT_TYPES = {"STOP": ReplyIntent.STOP, "START": ReplyIntent.START, "HELP": ReplyIntent.HELP}
-
-
-def _volunteer_by_phone(session: Session, raw: str) -> Volunteer | None:
-    try:
-        phone = normalise_mobile(raw)
-    except ValueError:
-        return None
-    return session.scalar(select(Volunteer).where(Volunteer.phone == phone))
 
 
 def intent_of(body: str, opt_out_type: str | None) -> Reply:
@@ -93,32 +91,118 @@ def _target(session: Session, volunteer: Volunteer, reply: Reply) -> Callout | l
     )
 
 
-def handle_inbound(
+def store_inbound(session: Session, *, sms: InboundSms, signature: str) -> int | None:
+    """Claim the signature and keep an inbound SMS to act on right after, in one statement.
+
+    Returns the new message's id, or None when its MessageSid is already stored (Twilio's fallback
+    URL, a repeat); raises ReplayedWebhook, storing nothing, when the signature was seen before.
+    """
+    claimed = claim(signature).cte("claimed")
+    message = inbound_insert(
+        sid=sms.sid,
+        from_number=sms.from_number,
+        to_number=sms.to_number,
+        body=sms.body,
+        volunteer_id=select(Volunteer.id).where(Volunteer.phone == sms.from_number).scalar_subquery(),
+        when=exists(select(claimed.c.signature)),
+    ).cte("message")
+    pending = (
+        insert(InboundPending)
+        .from_select(
+            ["message_id", "volunteer_id", "opt_out_type"],
+            select(message.c.id, message.c.volunteer_id, literal(sms.opt_out_type, String(10))),
+        )
+        .returning(InboundPending.message_id)
+        .cte("pending")
+    )
+    was_new, message_id = session.execute(
+        select(
+            exists(select(claimed.c.signature)),
+            select(pending.c.message_id).scalar_subquery(),
+        )
+    ).one()
+    if not was_new:
+        raise replayed()
+    return cast(int | None, message_id)
+
+
+def store_receipt_once(session: Session, *, receipt: ReceiptFields, signature: str) -> bool:
+    """Claim the signature and keep a receipt (once per MessageSid and status), in one statement.
+
+    True when the receipt is new; raises ReplayedWebhook, storing nothing, for a signature seen before.
+    """
+    claimed = claim(signature).cte("claimed")
+    stored = (
+        insert(Receipt)
+        .from_select(
+            ["provider_sid", "status", "error_code", "applied"],
+            select(
+                literal(receipt.sid, String(64)),
+                literal(receipt.status, String(20)),
+                literal(receipt.error_code, Integer),
+                literal(False),
+            ).where(exists(select(claimed.c.signature))),
+        )
+        .on_conflict_do_nothing(constraint="uq_receipts_sid_status")
+        .returning(Receipt.id)
+        .cte("stored")
+    )
+    was_new, receipt_id = session.execute(
+        select(exists(select(claimed.c.signature)), select(stored.c.id).scalar_subquery())
+    ).one()
+    if not was_new:
+        raise replayed()
+    return receipt_id is not None
+
+
+def process_oldest(session: Session, *, policy: callouts.WavePolicy) -> bool:
+    """Act on the oldest stored SMS nobody else is acting on; False when there is none left.
+
+    A sender's messages are acted on one at a time in the order they arrived (an advisory lock per
+    volunteer, then their oldest message), and each is deleted from the inbox in the transaction that
+    acts on it, so it is acted on exactly once, whichever worker gets to it.
+    """
+    candidate = session.scalar(
+        select(InboundPending).order_by(InboundPending.message_id).limit(1).with_for_update(skip_locked=True)
+    )
+    if candidate is None:
+        return False
+    pending = candidate
+    if candidate.volunteer_id is not None:
+        session.execute(select(func.pg_advisory_xact_lock(INBOX_LOCK, candidate.volunteer_id)))
+        oldest = session.scalar(
+            select(InboundPending)
+            .where(InboundPending.volunteer_id == candidate.volunteer_id)
+            .order_by(InboundPending.message_id)
+            .limit(1)
+            .with_for_update()
+        )
+        if oldest is None:
+            return True
+        pending = oldest
+    message = session.get_one(Message, pending.message_id)
+    volunteer = session.get(Volunteer, pending.volunteer_id) if pending.volunteer_id else None
+    act_on_inbound(
+        session, message=message, volunteer=volunteer, opt_out_type=pending.opt_out_type, policy=policy
+    )
+    session.delete(pending)
+    session.flush()
+    return True
+
+
+def act_on_inbound(
     session: Session,
     *,
-    sid: str,
-    from_number: str,
-    to_number: str,
-    body: str,
+    message: Message,
+    volunteer: Volunteer | None,
     opt_out_type: str | None,
     policy: callouts.WavePolicy,
-) -> Message | None:
-    """Process one inbound SMS exactly once per MessageSid; returns None for a repeat delivery."""
-    volunteer = _volunteer_by_phone(session, from_number)
-    message = record_inbound(
-        session,
-        sid=sid,
-        from_number=from_number,
-        to_number=to_number,
-        body=body,
-        volunteer_id=volunteer.id if volunteer else None,
-    )
-    if message is None:
-        return None
+) -> None:
+    """Do what a stored SMS asks: answer a call-up, opt out or in, get help, or keep it for a person."""
     if volunteer is None or volunteer.status is VolunteerStatus.erased:
         record(session, actor="sms", action="sms.unknown_sender", entity_type="message", entity_id=message.id)
-        return message
-    reply = intent_of(body, opt_out_type)
+        return
+    reply = intent_of(message.body, opt_out_type)
     actor = f"volunteer:{volunteer.id}"
     match reply.intent:
         case ReplyIntent.STOP:
@@ -156,7 +240,6 @@ def handle_inbound(
                 detail={"needs_coordinator": True},
             )
             _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
-    return message
 
 
 def _answer(
@@ -182,8 +265,23 @@ def _answer(
     if target is None:
         _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
         return
-    link_inbound(message, callout_id=target.id, incident_id=target.incident_id)
+    # The incident is locked (inside accept/decline) before the reply row points at it: a write that
+    # references the incident takes a key-share lock on it first, and many replies each holding that
+    # and then asking for the incident's lock deadlock (one every deadlock_timeout under a burst).
     if reply.intent is ReplyIntent.YES:
         callouts.accept(session, callout=target, volunteer=volunteer, policy=policy)
     else:
         callouts.decline(session, callout=target, volunteer=volunteer, policy=policy)
+    link_inbound(message, callout_id=target.id, incident_id=target.incident_id)
+
+
+def record_refusal(session: Session, *, path: str, refused: DomainError) -> None:
+    """Keep a refused webhook in the audit trail: which path and why, never a number or a body."""
+    record(
+        session,
+        actor="twilio-webhook",
+        action="webhook.refused",
+        entity_type="webhook",
+        entity_id=None,
+        detail={"path": path, "reason": type(refused).__name__, "detail": refused.detail},
+    )

@@ -51,3 +51,32 @@ def test_other_url_or_token_is_invalid():
 def test_signing_with_an_empty_token_is_refused():
     with pytest.raises(ValueError):
         compute_signature("", URL, PARAMS)
+
+
+def test_a_signature_for_the_url_without_its_port_is_refused_over_http():
+    from twilio.request_validator import RequestValidator
+
+    url = "http://127.0.0.1:8000/webhooks/twilio/sms"
+    portless = compute_signature(TOKEN, "http://127.0.0.1/webhooks/twilio/sms", PARAMS)
+    assert RequestValidator(TOKEN).validate(url, PARAMS, portless)  # twilio's validator takes it
+    assert not is_valid_signature(TOKEN, url, PARAMS, portless)  # we do not: another server's URL
+
+
+def test_the_default_port_may_be_spelled_or_not():
+    for signed, received in [
+        ("https://nvr.example.org/a", "https://nvr.example.org:443/a"),
+        ("https://nvr.example.org:443/a", "https://nvr.example.org/a"),
+        ("http://nvr.example.org:80/a", "http://nvr.example.org/a"),
+    ]:
+        assert is_valid_signature(TOKEN, received, PARAMS, compute_signature(TOKEN, signed, PARAMS))
+    wrong_default = compute_signature(TOKEN, "https://nvr.example.org:80/a", PARAMS)
+    assert not is_valid_signature(TOKEN, "https://nvr.example.org/a", PARAMS, wrong_default)
+
+
+def test_https_on_another_port_also_takes_the_portless_form_twilio_documents():
+    url = "https://nvr.example.org:8443/a"
+    assert is_valid_signature(TOKEN, url, PARAMS, compute_signature(TOKEN, url, PARAMS))
+    portless = compute_signature(TOKEN, "https://nvr.example.org/a", PARAMS)
+    assert is_valid_signature(TOKEN, url, PARAMS, portless)
+    other_port = compute_signature(TOKEN, "https://nvr.example.org:9443/a", PARAMS)
+    assert not is_valid_signature(TOKEN, url, PARAMS, other_port)

@@ -20,7 +20,7 @@ from app.queue import HIGH, LOW, QUEUE_ORDER
 from app.settings import Settings, get_settings
 from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer, incident_body
-from tests.app.twilio import signed_post, sms
+from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 
 POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
 RETRY = delivery.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
@@ -43,16 +43,18 @@ def callup(client: TestClient, coordinator: dict[str, str], db: Session) -> Iter
 
 
 def receipt(client: TestClient, sid: str, status: str, code: str = "") -> int:
-    form = {"MessageSid": sid, "MessageStatus": status, "ErrorCode": code}
-    return signed_post(client, "/webhooks/twilio/status", form).status_code
+    return signed_post(client, "/webhooks/twilio/status", receipt_form(sid, status, code)).status_code
 
 
 def test_receipts_never_move_a_message_backwards(client: TestClient, db: Session, callup: Message) -> None:
-    delivery.record_sent(db, message_id=callup.id, result=SendResult("SMabc", "queued", 1), policy=POLICY)
+    sid = new_sid()
+    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1), policy=POLICY)
     db.commit()
-    assert receipt(client, "SMabc", "delivered") == 204
-    assert receipt(client, "SMabc", "sent") == 204  # late and out of order
-    assert receipt(client, "SMabc", "delivered") == 204  # twice
+    assert receipt(client, sid, "delivered") == 204
+    assert receipt(client, sid, "sent") == 204  # late and out of order
+    assert receipt(client, sid, "delivered") == 409  # the very same callback again is a replay
+    form = {**receipt_form(sid, "delivered"), "RawDlrDoneDate": "2612012200"}
+    assert signed_post(client, "/webhooks/twilio/status", form).status_code == 204  # stored once
     db.refresh(callup)
     assert callup.status is MessageStatus.delivered
 
@@ -60,17 +62,19 @@ def test_receipts_never_move_a_message_backwards(client: TestClient, db: Session
 def test_a_receipt_before_the_sid_is_known_is_applied_later(
     client: TestClient, db: Session, callup: Message
 ) -> None:
-    assert receipt(client, "SMearly", "delivered") == 204
-    delivery.record_sent(db, message_id=callup.id, result=SendResult("SMearly", "queued", 1), policy=POLICY)
+    sid = new_sid()
+    assert receipt(client, sid, "delivered") == 204
+    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1), policy=POLICY)
     assert callup.status is MessageStatus.delivered
 
 
 def test_undelivered_callup_fails_and_is_replaced(
     client: TestClient, coordinator: dict[str, str], db: Session, callup: Message
 ) -> None:
-    delivery.record_sent(db, message_id=callup.id, result=SendResult("SMland", "queued", 1), policy=POLICY)
+    sid = new_sid()
+    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1), policy=POLICY)
     db.commit()
-    assert receipt(client, "SMland", "undelivered", "30006") == 204
+    assert receipt(client, sid, "undelivered", "30006") == 204
     callout = db.get_one(Callout, callup.callout_id)
     db.refresh(callout)
     assert callout.status is CalloutStatus.failed and "30006" in (callout.reason or "")
@@ -144,7 +148,7 @@ def test_callups_go_before_stand_downs() -> None:
 
 
 def test_signature_covers_the_query_string(client: TestClient) -> None:
-    form = {"MessageSid": "SMq", "MessageStatus": "sent"}
+    form = receipt_form(new_sid(), "sent")
     assert signed_post(client, "/webhooks/twilio/status?attempt=2", form).status_code == 204
 
     without_query = compute_signature(

@@ -17,7 +17,7 @@ from app.incident.models import Incident
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer, incident_body
-from tests.app.twilio import signed_post, sms
+from tests.app.twilio import new_sid, signed_post, sms, sms_form
 
 POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
 
@@ -182,16 +182,18 @@ def test_webhook_signature_and_duplicates(
     volunteer = add_volunteer(db, km=1)
     db.commit()
     incident = declare(client, coordinator, needs=[{"skill": "first_aid", "count": 1}])
-    form = {"MessageSid": "SMforged", "From": volunteer.phone or "", "Body": "YES"}
+    form = sms_form(volunteer.phone or "", "YES")
     assert client.post("/webhooks/twilio/sms", data=form).status_code == 403
     forged = signed_post(client, "/webhooks/twilio/sms", form, token="not-the-token")
     assert forged.status_code == 403
     assert need(client, coordinator, incident["id"])["accepted"] == 0
-    assert sms(client, volunteer.phone or "", "YES", sid="SMtwice").status_code == 200
-    assert sms(client, volunteer.phone or "", "YES", sid="SMtwice").status_code == 200
+    twice = new_sid()
+    assert sms(client, volunteer.phone or "", "YES", sid=twice).status_code == 200
+    again = sms_form(volunteer.phone or "", "YES", sid=twice, NumSegments="1")  # another delivery of it
+    assert signed_post(client, "/webhooks/twilio/sms", again).status_code == 200
     confirmations = [m for m in outbox(db, volunteer) if m.kind is MessageKind.confirmation]
     assert len(confirmations) == 1
-    inbound = db.scalars(select(Message).where(Message.provider_sid == "SMtwice")).all()
+    inbound = db.scalars(select(Message).where(Message.provider_sid == twice)).all()
     assert len(inbound) == 1 and inbound[0].callout_id is not None
 
 

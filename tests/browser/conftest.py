@@ -31,6 +31,7 @@ from app.auth.service import create_token
 from app.map.capacity import refresh_capacity
 from app.settings import Settings, get_settings
 from app.volunteer.seed import seed_volunteers
+from app.webhook.routes import InlineConsequences, get_consequences
 from geo.features import read_feature_collection
 from geo.places import find_town
 from tests.app.mapdata import CARLISLE, UK_AREAS
@@ -63,6 +64,7 @@ def map_app(engine: Engine) -> FastAPI:
     """The API, with settings the page reads replaceable per test (no basemap by default: offline)."""
     app = create_app()
     app.dependency_overrides[get_settings] = lambda: get_settings().model_copy(update={"basemap_url": ""})
+    app.dependency_overrides[get_consequences] = InlineConsequences  # no workers here: act at once
     return app
 
 
