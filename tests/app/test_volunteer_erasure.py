@@ -27,7 +27,7 @@ from app.volunteer.importer import import_volunteers
 from app.volunteer.models import ErasedPhone, Volunteer, VolunteerStatus
 from app.volunteer.phone import phone_fingerprint
 from tests.app.reserve import add_volunteer, incident_body
-from tests.app.twilio import signed_post, sms
+from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 
 POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
 RETRY = delivery.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
@@ -78,11 +78,10 @@ def accepted(
     db.commit()
     incident = declare(client, coordinator, overask=1)
     callup = outbox(db, ada.id)[0]
-    callup.provider_sid = "SM" + "a" * 32
+    callup.provider_sid = new_sid()
     mark_sent(db)
-    assert signed_post(
-        client, "/webhooks/twilio/status", {"MessageSid": callup.provider_sid, "MessageStatus": "delivered"}
-    ).status_code in (200, 204)
+    receipt = receipt_form(callup.provider_sid, "delivered") | {"To": ada.phone or ""}
+    assert signed_post(client, "/webhooks/twilio/status", receipt).status_code in (200, 204)
     sms(client, ada.phone or "", f"This is {NAME} of {STREET}, I can come")
     sms(client, ada.phone or "", "YES")
     progress = need(client, coordinator, incident["id"])

@@ -131,7 +131,7 @@ def test_a_late_receipt_sent_before_its_sid_was_recorded_is_still_applied(
     sid = new_sid()
     assert store_receipt(db, sid=sid, status="delivered", error_code=None)
     assert apply_receipt_batch(db, policy=POLICY) == 0
-    assert delivery.claim(db, message_ids=[message.id])
+    assert delivery.claim(db, message_ids=[message.id], holder="test-worker", lease_s=30.0)
     delivery.record_sent(db, message_id=message.id, result=SendResult(sid, "queued", 1), policy=POLICY)
     assert message.status is MessageStatus.delivered
 
