@@ -1,5 +1,6 @@
 """Domain errors (no HTTP status here) and the one table that maps them to problem+json responses."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from geo.errors import GeometryError
 
 PROBLEM_JSON = "application/problem+json"
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -115,4 +118,22 @@ def install_error_handlers(app: FastAPI) -> None:
     def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
             return problem(503, "Service unavailable", "The database connection was lost; try again.")
-        raise exc
+        # The driver's message can quote row values (personal data): log its kind, not its text.
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        log.error(
+            "database error %s (SQLSTATE %s) on %s %s; rolled back",
+            type(exc.orig).__name__,
+            sqlstate,
+            request.method,
+            request.url.path,
+        )
+        return internal_error()
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return internal_error()  # Starlette re-raises it after this answer, so the server logs the trace
+
+
+def internal_error() -> JSONResponse:
+    """A 500 as problem+json: the request's transaction was rolled back, so nothing happened."""
+    return problem(500, "Internal server error", "The request failed and nothing was changed; try again.")
