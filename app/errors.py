@@ -1,6 +1,7 @@
 """Domain errors (no HTTP status here) and the one table that maps them to problem+json responses."""
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -81,6 +82,14 @@ def _status_for(exc: Exception) -> int:
     return 500
 
 
+def _phrase(status: int) -> str:
+    """The standard reason phrase of a status, as a problem's title."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def _format_location(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     return ".".join(parts) or "request"
@@ -108,7 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        return problem(exc.status_code, _phrase(exc.status_code), str(exc.detail))
 
     @app.exception_handler(OperationalError)
     def _db_down(request: Request, exc: OperationalError) -> JSONResponse:

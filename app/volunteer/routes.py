@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile,
 from app.auth.service import actor_of
 from app.deps import AdminToken, CoordinatorToken, SessionDep
 from app.errors import InvalidInput
+from app.fields import Id, Offset
 from app.volunteer import importer, service
 from app.volunteer.models import VolunteerStatus
 from app.volunteer.schemas import GeoPoint, VolunteerCreate, VolunteerPage, VolunteerRead, VolunteerUpdate
@@ -33,7 +34,7 @@ def list_volunteers(
     within_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
     status_: Annotated[VolunteerStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> VolunteerPage:
     """A page of volunteers, filterable by valid skill and by distance from a point (nearest first)."""
     centre = parse_near(near)
@@ -86,14 +87,14 @@ def parse_near(near: str | None) -> GeoPoint | None:
 
 
 @router.get("/{volunteer_id}")
-def get_volunteer(volunteer_id: int, session: SessionDep, token: CoordinatorToken) -> VolunteerRead:
+def get_volunteer(volunteer_id: Id, session: SessionDep, token: CoordinatorToken) -> VolunteerRead:
     """One volunteer."""
     return service.to_read(service.get_volunteer(session, volunteer_id=volunteer_id))
 
 
 @router.patch("/{volunteer_id}")
 def update_volunteer(
-    volunteer_id: int, data: VolunteerUpdate, session: SessionDep, token: CoordinatorToken
+    volunteer_id: Id, data: VolunteerUpdate, session: SessionDep, token: CoordinatorToken
 ) -> VolunteerRead:
     """Change some of a volunteer's details."""
     service.update_volunteer(session, volunteer_id=volunteer_id, data=data, actor=actor_of(token))
@@ -101,7 +102,7 @@ def update_volunteer(
 
 
 @router.delete("/{volunteer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def erase_volunteer(volunteer_id: int, session: SessionDep, token: AdminToken) -> Response:
+def erase_volunteer(volunteer_id: Id, session: SessionDep, token: AdminToken) -> Response:
     """Erase a volunteer's personal data; the audit trail stays, anonymised."""
     service.erase_volunteer(session, volunteer_id=volunteer_id, actor=actor_of(token))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
