@@ -8,7 +8,7 @@ from sqlalchemy import text
 from app.area.routes import router as area_router
 from app.db import get_engine
 from app.edge import MAX_BODY_BYTES, LimitBody, RefuseNulInUrl
-from app.errors import install_error_handlers
+from app.errors import document_problems, install_error_handlers
 from app.incident.routes import router as incident_router
 from app.logs import configure_logging
 from app.map.routes import router as map_router
@@ -26,6 +26,7 @@ def create_app() -> FastAPI:
         description="Find nearby volunteers with verified skills, call them up by SMS, fill each need.",
     )
     install_error_handlers(app)
+    document_problems(app)
     app.add_middleware(RefuseNulInUrl)
     # The import's file may be 20 MB; its multipart frame gets room on top.
     import_limit = MAX_IMPORT_BYTES + 1024 * 1024

@@ -68,6 +68,25 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
 }
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem; a 422 lists each invalid field in `errors`.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"field": {}, "message": {"type": "string"}}},
+        },
+    },
+}
+_PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """An RFC 9457 problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -146,3 +165,51 @@ def install_error_handlers(app: FastAPI) -> None:
 def internal_error() -> JSONResponse:
     """A 500 as problem+json: the request's transaction was rolled back, so nothing happened."""
     return problem(500, "Internal server error", "The request failed and nothing was changed; try again.")
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make /openapi.json list, for each operation, the problem+json answers it can give."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _with_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with every 4xx/5xx as problem+json, replacing FastAPI's own validation error shape."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["Problem"] = PROBLEM_SCHEMA
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            for status, description in _problems_of(path, method, operation).items():
+                responses.setdefault(str(status), {"description": description})
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = _PROBLEM_CONTENT
+    return schema
+
+
+def _problems_of(path: str, method: str, operation: dict[str, Any]) -> dict[int, str]:
+    """The error statuses an operation gives, read from what it declares: auth, path, query, body."""
+    found = {422: "Invalid input: `errors` says which field and why"}
+    if operation.get("security"):
+        found[401] = "No bearer token, or an unknown or revoked one"
+        found[403] = "The token's role may not do this"
+    if path.startswith("/webhooks/"):
+        found[403] = "Missing or invalid X-Twilio-Signature"
+    names = {p.get("name") for p in operation.get("parameters", []) if p.get("in") in ("path", "query")}
+    if "{" in path or "area" in names:
+        found[404] = "Not found, or outside the caller's area"
+    if "requestBody" in operation:
+        found[400] = "The body cannot be read as its Content-Type says"
+        found[413] = "The request body is over its size limit"
+    found[500] = "The request failed and nothing was changed"
+    found[503] = "The database is unavailable; try again shortly"
+    return found

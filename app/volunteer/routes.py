@@ -1,7 +1,7 @@
 """HTTP routes for the reserve."""
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
 
@@ -16,9 +16,12 @@ from app.volunteer.schemas import GeoPoint, VolunteerCreate, VolunteerPage, Volu
 router = APIRouter(prefix="/api/v1/volunteers", tags=["volunteers"])
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+PHONE_TAKEN: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The phone belongs to another volunteer"}
+}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=PHONE_TAKEN)
 def create_volunteer(data: VolunteerCreate, session: SessionDep, token: CoordinatorToken) -> VolunteerRead:
     """Register a volunteer with their passport."""
     volunteer = service.create_volunteer(session, data=data, actor=actor_of(token))
@@ -48,7 +51,7 @@ def list_volunteers(
     )
 
 
-@router.post("/import")
+@router.post("/import", responses=PHONE_TAKEN)
 def import_volunteers(
     file: Annotated[UploadFile, File(description="CSV, UTF-8: " + ",".join(importer.COLUMNS))],
     session: SessionDep,
@@ -92,7 +95,7 @@ def get_volunteer(volunteer_id: Id, session: SessionDep, token: CoordinatorToken
     return service.to_read(service.get_volunteer(session, volunteer_id=volunteer_id))
 
 
-@router.patch("/{volunteer_id}")
+@router.patch("/{volunteer_id}", responses=PHONE_TAKEN)
 def update_volunteer(
     volunteer_id: Id, data: VolunteerUpdate, session: SessionDep, token: CoordinatorToken
 ) -> VolunteerRead:
