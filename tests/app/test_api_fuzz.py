@@ -95,7 +95,12 @@ def _fuzz(operation: schemathesis.APIOperation, roles: dict[str, dict[str, str]]
         role = names[tally.cases % len(names)]  # in turn, so every role meets every operation
         tally.cases += 1
         headers = {**(case.headers or {}), **roles[role]}
-        response = case.call(headers=headers)
+        try:
+            response = case.call(headers=headers)
+        except Exception as exc:  # an exception no handler answered: the server would say 500
+            tally.server_errors[f"{operation.label} as {role}"] += 1
+            tally.failures.setdefault(f"{operation.label} as {role}", f"raised {type(exc).__name__}")
+            return
         if response.status_code >= 500:
             tally.server_errors[f"{operation.label} as {role}"] += 1
         try:
