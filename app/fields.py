@@ -14,8 +14,8 @@ INT4_MAX = 2**31 - 1
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
-Id = Annotated[int, Path(ge=1, le=INT4_MAX, description="a record id")]
-IdQuery = Annotated[int | None, Query(ge=1, le=INT4_MAX, description="a record id")]
+Id = Annotated[int, Path(ge=0, le=INT4_MAX, description="a record id")]
+IdQuery = Annotated[int | None, Query(ge=0, le=INT4_MAX, description="a record id")]
 Offset = Annotated[int, Query(ge=0, le=INT4_MAX, description="how many items to skip")]
 
 

@@ -76,7 +76,7 @@ def test_an_import_may_be_larger_than_the_json_limit(client: TestClient, coordin
     [
         "/api/v1/volunteers/2147483648",
         "/api/v1/volunteers/99999999999999999999999999",
-        "/api/v1/volunteers/0",
+        "/api/v1/volunteers/-1",
         "/api/v1/volunteers?offset=18446744073709551617",
         "/api/v1/volunteers?offset=-1",
         "/api/v1/volunteers?skill=first%00aid",
@@ -85,6 +85,7 @@ def test_an_import_may_be_larger_than_the_json_limit(client: TestClient, coordin
         "/api/v1/map/incidents/2147483648",
         "/api/v1/map/capacity?area=E48%0000004",
         "/api/v1/areas/E48%0000004",
+        "/api/v1/map/live?incident=2147483648",
     ],
 )
 def test_out_of_range_ids_offsets_and_nul_in_urls_are_422(
@@ -139,3 +140,18 @@ def test_times_in_other_zones_are_compared_as_instants_and_answered_in_utc(
 def test_an_incident_with_nul_in_its_title_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
     response = client.post("/api/v1/incidents", json=incident_body(title="Flood\u0000"), headers=coordinator)
     assert "NUL" in is_problem(response, 422)["detail"]
+
+
+def test_the_openapi_document_says_what_errors_look_like(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    erase = schema["paths"]["/api/v1/volunteers/{volunteer_id}"]["delete"]
+    for status in ("401", "403", "404", "422", "500", "503"):
+        assert erase["responses"][status]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    assert erase["parameters"][0]["schema"]["maximum"] == 2**31 - 1
+    create = schema["paths"]["/api/v1/volunteers"]["post"]["responses"]
+    assert {"409", "413", "422"} <= set(create)
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    window = schema["components"]["schemas"]["WindowIn"]["properties"]["starts"]
+    assert "format" not in window and window["pattern"].startswith("^")
