@@ -29,7 +29,7 @@ def at_commit(engine: Engine, live: Session) -> Iterator[AtCommit]:
     with engine.begin() as conn:
         conn.execute(
             text(
-                "CREATE FUNCTION test_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "CREATE OR REPLACE FUNCTION test_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                 "IF TG_ARGV[0] = 'fail' THEN RAISE EXCEPTION 'commit refused by the test'; END IF; "
                 "PERFORM pg_sleep(1.5); RETURN NULL; END $$"
             )
@@ -37,6 +37,7 @@ def at_commit(engine: Engine, live: Session) -> Iterator[AtCommit]:
 
     def install(action: str) -> None:
         with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER IF EXISTS test_at_commit ON volunteers"))
             conn.execute(
                 text(
                     "CREATE CONSTRAINT TRIGGER test_at_commit AFTER INSERT OR UPDATE ON volunteers "
