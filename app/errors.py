@@ -4,7 +4,8 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -173,13 +174,30 @@ def document_problems(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _with_problems(build())
+            app.openapi_schema = _with_problems(build(), role_checked=_role_checked(app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _with_problems(schema: dict[str, Any]) -> dict[str, Any]:
+def _role_checked(app: FastAPI) -> set[tuple[str, str]]:
+    """(path, method) of the operations behind a role check (`app.deps.require_roles`): those can 403."""
+
+    def checks_role(dependant: Dependant) -> bool:
+        return any(
+            getattr(d.call, "__qualname__", "").startswith("require_roles.") or checks_role(d)
+            for d in dependant.dependencies
+        )
+
+    found: set[tuple[str, str]] = set()
+    for route in routing.iter_route_contexts(app.routes):  # routes of included routers too
+        dependant = getattr(route, "dependant", None)
+        if isinstance(dependant, Dependant) and checks_role(dependant):
+            found |= {(str(route.path_format), method.lower()) for method in route.methods or ()}
+    return found
+
+
+def _with_problems(schema: dict[str, Any], *, role_checked: set[tuple[str, str]]) -> dict[str, Any]:
     """The schema with every 4xx/5xx as problem+json, replacing FastAPI's own validation error shape."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.pop("HTTPValidationError", None)
@@ -188,7 +206,8 @@ def _with_problems(schema: dict[str, Any]) -> dict[str, Any]:
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
-            for status, description in _problems_of(path, method, operation).items():
+            problems = _problems_of(path, method, operation, role_checked=(path, method) in role_checked)
+            for status, description in problems.items():
                 responses.setdefault(str(status), {"description": description})
             for status, response in responses.items():
                 if status.isdigit() and int(status) >= 400:
@@ -196,11 +215,12 @@ def _with_problems(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _problems_of(path: str, method: str, operation: dict[str, Any]) -> dict[int, str]:
+def _problems_of(path: str, method: str, operation: dict[str, Any], *, role_checked: bool) -> dict[int, str]:
     """The error statuses an operation gives, read from what it declares: auth, path, query, body."""
     found = {422: "Invalid input: `errors` says which field and why"}
     if operation.get("security"):
         found[401] = "No bearer token, or an unknown or revoked one"
+    if role_checked:
         found[403] = "The token's role may not do this"
     if path.startswith("/webhooks/"):
         found[403] = "Missing or invalid X-Twilio-Signature"
