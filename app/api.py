@@ -6,11 +6,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.access_log import AccessLog
 from app.area.routes import router as area_router
-from app.errors import install_error_handlers
+from app.edge import MAX_BODY_BYTES, LimitBody, RefuseNulInUrl
+from app.errors import document_problems, install_error_handlers
 from app.health import router as health_router
 from app.incident.routes import router as incident_router
 from app.logs import configure_logging
 from app.map.routes import router as map_router
+from app.volunteer.routes import MAX_IMPORT_BYTES
 from app.volunteer.routes import router as volunteer_router
 from app.webhook.routes import router as webhook_router
 
@@ -24,7 +26,14 @@ def create_app() -> FastAPI:
         description="Find nearby volunteers with verified skills, call them up by SMS, fill each need.",
     )
     install_error_handlers(app)
-    app.add_middleware(AccessLog)
+    document_problems(app)
+    app.add_middleware(RefuseNulInUrl)
+    # The import's file may be 20 MB; its multipart frame gets room on top.
+    import_limit = MAX_IMPORT_BYTES + 1024 * 1024
+    app.add_middleware(
+        LimitBody, max_bytes=MAX_BODY_BYTES, by_path={"/api/v1/volunteers/import": import_limit}
+    )
+    app.add_middleware(AccessLog)  # outermost: every answer is logged, the edge's refusals too
     app.include_router(volunteer_router)
     app.include_router(incident_router)
     app.include_router(webhook_router)

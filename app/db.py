@@ -37,7 +37,10 @@ class TimestampMixin:
 
 @lru_cache
 def get_engine(url: str | None = None) -> Engine:
-    """One pooled engine per URL and process; pre-ping so a restarted PostgreSQL is survived."""
+    """One pooled engine per URL and process; pre-ping so a restarted PostgreSQL is survived.
+
+    Parameters are hidden from error messages: they hold names, phones and homes, and errors get logged.
+    """
     return create_engine(
         url or get_settings().database_url,
         pool_pre_ping=True,

@@ -30,6 +30,9 @@ _E2 = WGS84_F * (2 - WGS84_F)
 _E = math.sqrt(_E2)
 _QP = 1 - (1 - _E2) / (2 * _E) * math.log((1 - _E) / (1 + _E))
 AUTHALIC_RADIUS_KM = WGS84_A * math.sqrt(_QP / 2) / 1000
+# Every map answer carries each incident's outline, so one huge outline makes every answer huge.
+# 10,000 positions draw a county boundary to about 50 m.
+MAX_VERTICES = 10_000
 
 
 def parse_point(obj: Any, *, field: str = "location") -> Point:
@@ -40,8 +43,14 @@ def parse_point(obj: Any, *, field: str = "location") -> Point:
     return Point(_point_position(geometry, field))
 
 
-def parse_area(obj: Any, *, field: str = "area", max_area_km2: float = 250_000) -> Area:
-    """Turn a GeoJSON Point, Polygon or MultiPolygon (or a Feature of one) into a valid shapely geometry."""
+def parse_area(
+    obj: Any, *, field: str = "area", max_area_km2: float = 250_000, max_vertices: int = MAX_VERTICES
+) -> Area:
+    """Turn a GeoJSON Point, Polygon or MultiPolygon (or a Feature of one) into a valid shapely geometry.
+
+    Size is checked before anything else is, by counting positions without reading them, so an
+    outline of a million positions costs no more to refuse than one of ten thousand.
+    """
     geometry = _object(obj, field)
     if geometry.get("type") == "Feature":
         if geometry.get("geometry") is None:
@@ -52,9 +61,11 @@ def parse_area(obj: Any, *, field: str = "area", max_area_km2: float = 250_000) 
         return Point(_point_position(geometry, field))
     if kind == "Polygon":
         rings = _coordinates(geometry, field, "polygon")
+        _check_size(_count_positions([rings]), field, max_vertices)
         shape: Polygon | MultiPolygon = _polygon(rings, f"{field}: polygon")
     elif kind == "MultiPolygon":
         parts = _coordinates(geometry, field, "multipolygon")
+        _check_size(_count_positions(parts), field, max_vertices)
         shape = MultiPolygon([_polygon(part, f"{field}: polygon {i}") for i, part in enumerate(parts)])
         if not shape.is_valid:
             _, near = _validity(shape)
@@ -134,6 +145,21 @@ def _coordinates(geometry: dict[str, Any], field: str, kind: str) -> list[Any]:
     if not isinstance(coordinates, list):
         raise GeometryError(f"{field}: {kind} coordinates must be an array, got {_json_type(coordinates)}")
     return coordinates
+
+
+def _count_positions(polygons: list[Any]) -> int:
+    """Positions in a list of polygons' rings, counted by length only (shapes are checked later)."""
+    return sum(
+        len(ring) for rings in polygons if isinstance(rings, list) for ring in rings if isinstance(ring, list)
+    )
+
+
+def _check_size(positions: int, field: str, max_vertices: int) -> None:
+    """Refuse an outline with more positions than the limit, saying how to fix it."""
+    if positions > max_vertices:
+        raise GeometryError(
+            f"{field}: {positions:,} positions is over the limit of {max_vertices:,}; simplify the outline"
+        )
 
 
 def _point_position(geometry: dict[str, Any], field: str) -> Position:

@@ -88,7 +88,7 @@ def db(connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def client(db: Session) -> Iterator[TestClient]:
-    """The API wired to the test's session."""
+    """The API on the test's session; like the real one it commits (a savepoint) before responding."""
     app = create_app()
 
     def _session() -> Iterator[Session]:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from app.auth.service import actor_of
 from app.callout.service import close_incident
 from app.deps import CoordinatorToken, SessionDep, SettingsDep
+from app.fields import Id, Offset
 from app.incident import service
 from app.incident.models import IncidentStatus
 from app.incident.schemas import CalloutRead, IncidentCreate, IncidentPage, IncidentRead, IncidentUpdate
@@ -29,7 +30,7 @@ def list_incidents(
     token: CoordinatorToken,
     status_: Annotated[IncidentStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> IncidentPage:
     """Incidents, newest first."""
     items, total = service.list_incidents(session, status=status_, limit=limit, offset=offset)
@@ -37,20 +38,20 @@ def list_incidents(
 
 
 @router.get("/{incident_id}")
-def get_incident(incident_id: int, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
+def get_incident(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
     """An incident and, for each need, how many were called, accepted, declined and are pending."""
     return service.to_read(session, service.get_incident(session, incident_id=incident_id))
 
 
 @router.get("/{incident_id}/callouts")
-def list_callouts(incident_id: int, session: SessionDep, token: CoordinatorToken) -> list[CalloutRead]:
+def list_callouts(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> list[CalloutRead]:
     """Who was called, when, and what happened."""
     return service.list_callouts(session, incident_id=incident_id)
 
 
 @router.patch("/{incident_id}")
 def update(
-    incident_id: int,
+    incident_id: Id,
     data: IncidentUpdate,
     session: SessionDep,
     token: CoordinatorToken,
@@ -64,7 +65,7 @@ def update(
 
 
 @router.post("/{incident_id}/close")
-def close(incident_id: int, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
+def close(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
     """Close the incident and stand everyone down."""
     close_incident(session, incident_id=incident_id, actor=actor_of(token))
     return service.to_read(session, service.get_incident(session, incident_id=incident_id))

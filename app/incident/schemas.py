@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.fields import Instant, PlainText
 from app.incident.models import IncidentKind, IncidentStatus
 from app.volunteer.schemas import GeoPoint
 from geo.geojson import parse_area
@@ -17,7 +18,7 @@ class NeedIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    skill: str = Field(min_length=1, max_length=40)
+    skill: PlainText = Field(min_length=1, max_length=40)
     count: int = Field(ge=1, le=5000)
 
 
@@ -27,7 +28,7 @@ class RendezvousIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     point: GeoPoint
-    text: str = Field(min_length=1, max_length=120)
+    text: PlainText = Field(min_length=1, max_length=120)
 
 
 class IncidentCreate(BaseModel):
@@ -35,16 +36,16 @@ class IncidentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: PlainText = Field(min_length=1, max_length=200)
     kind: IncidentKind
     area: dict[str, Any]
     radius_km: float = Field(default=10.0, ge=0, le=200)
     needs: list[NeedIn] = Field(min_length=1, max_length=20)
     exercise: bool = False
     rendezvous: RendezvousIn | None = None
-    starts_at: datetime | None = None
-    notes: str = Field(default="", max_length=4000)
-    place: str | None = Field(default=None, min_length=1, max_length=60)
+    starts_at: Instant | None = None
+    notes: PlainText = Field(default="", max_length=4000)
+    place: PlainText | None = Field(default=None, min_length=1, max_length=60)
     overask: float | None = Field(default=None, ge=1.0, le=20.0)
     wave_timeout_s: int | None = Field(default=None, ge=1, le=86_400)
     max_radius_km: float | None = Field(default=None, gt=0, le=300)
@@ -72,7 +73,7 @@ class NeedUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    skill: str
+    skill: PlainText = Field(max_length=40)
     count: int = Field(ge=1, le=5000)
 
 
@@ -82,7 +83,7 @@ class IncidentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     needs: list[NeedUpdate] = Field(default_factory=list, max_length=20)
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: PlainText | None = Field(default=None, max_length=4000)
 
 
 class NeedRead(BaseModel):

@@ -30,6 +30,7 @@ from app.area.service import list_areas
 from app.db import unit_of_work
 from app.deps import CoordinatorToken, CurrentToken, SessionDep, SettingsDep, current_token
 from app.errors import InvalidInput, NotFound
+from app.fields import Id, IdQuery
 from app.incident.models import IncidentStatus
 from app.map import capacity, live, service
 from app.map.geojson import MEDIA_TYPE, collection
@@ -125,7 +126,7 @@ def incidents(
     response_class=Response,
     responses={200: {"content": {MEDIA_TYPE: {}}}},
 )
-def incident(incident_id: int, session: SessionDep, scope: ScopeDep) -> Response:
+def incident(incident_id: Id, session: SessionDep, scope: ScopeDep) -> Response:
     """One incident as a Feature with counts per need; 404 when it lies outside the caller's area."""
     return _geojson(service.incident_feature(session, visible_incident(session, scope, incident_id)))
 
@@ -135,7 +136,7 @@ def incident(incident_id: int, session: SessionDep, scope: ScopeDep) -> Response
     response_class=Response,
     responses={200: {"content": {MEDIA_TYPE: {}}}},
 )
-def callouts(incident_id: int, session: SessionDep, token: CoordinatorToken) -> Response:
+def callouts(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> Response:
     """Homes of the people called and accepted for an incident, with their status (coordinators only).
 
     Names and phones are not in map data; coordinators read them from /api/v1/incidents/{id}/callouts.
@@ -264,7 +265,7 @@ def open_feed(
     sessions: PollSessions,
     slots: SlotsDep,
     area: AreaQuery = None,
-    incident: int | None = None,
+    incident: IdQuery = None,
 ) -> live.LiveFeed:
     """Check the token, scope and stream cap before the stream starts (so failures are plain
     401/404/429 responses).

@@ -1,13 +1,14 @@
 """HTTP routes for the reserve."""
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
 
 from app.auth.service import actor_of
 from app.deps import AdminToken, CoordinatorToken, SessionDep, SettingsDep
 from app.errors import InvalidInput
+from app.fields import Id, Offset
 from app.incident.service import policy_from
 from app.volunteer import flows, importer, service
 from app.volunteer.models import VolunteerStatus
@@ -23,9 +24,12 @@ from app.volunteer.schemas import (
 router = APIRouter(prefix="/api/v1/volunteers", tags=["volunteers"])
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+PHONE_TAKEN: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The phone belongs to another volunteer"}
+}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=PHONE_TAKEN)
 def create_volunteer(data: VolunteerCreate, session: SessionDep, token: CoordinatorToken) -> VolunteerRead:
     """Register a volunteer with their passport."""
     volunteer = service.create_volunteer(session, data=data, actor=actor_of(token))
@@ -41,7 +45,7 @@ def list_volunteers(
     within_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
     status_: Annotated[VolunteerStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> VolunteerPage:
     """A page of volunteers, filterable by valid skill and by distance from a point (nearest first)."""
     centre = parse_near(near)
@@ -55,7 +59,7 @@ def list_volunteers(
     )
 
 
-@router.post("/import")
+@router.post("/import", responses=PHONE_TAKEN)
 def import_volunteers(
     file: Annotated[UploadFile, File(description="CSV, UTF-8: " + ",".join(importer.COLUMNS))],
     session: SessionDep,
@@ -94,20 +98,20 @@ def parse_near(near: str | None) -> GeoPoint | None:
 
 
 @router.get("/{volunteer_id}")
-def get_volunteer(volunteer_id: int, session: SessionDep, token: CoordinatorToken) -> VolunteerRead:
+def get_volunteer(volunteer_id: Id, session: SessionDep, token: CoordinatorToken) -> VolunteerRead:
     """One volunteer."""
     return service.to_read(service.get_volunteer(session, volunteer_id=volunteer_id))
 
 
 @router.get("/{volunteer_id}/export")
-def export_volunteer(volunteer_id: int, session: SessionDep, token: AdminToken) -> VolunteerExport:
+def export_volunteer(volunteer_id: Id, session: SessionDep, token: AdminToken) -> VolunteerExport:
     """Everything held on one person, for a subject-access request."""
     return flows.export_volunteer(session, volunteer_id=volunteer_id)
 
 
-@router.patch("/{volunteer_id}")
+@router.patch("/{volunteer_id}", responses=PHONE_TAKEN)
 def update_volunteer(
-    volunteer_id: int,
+    volunteer_id: Id,
     data: VolunteerUpdate,
     session: SessionDep,
     token: CoordinatorToken,
@@ -125,7 +129,7 @@ def update_volunteer(
 
 @router.delete("/{volunteer_id}", status_code=status.HTTP_204_NO_CONTENT)
 def erase_volunteer(
-    volunteer_id: int, session: SessionDep, token: AdminToken, settings: SettingsDep
+    volunteer_id: Id, session: SessionDep, token: AdminToken, settings: SettingsDep
 ) -> Response:
     """Erase a volunteer's personal data everywhere and release their call-ups; the audit trail keeps
     that it happened and by whom. Registering the phone again needs fresh consent (`consent_at`)."""

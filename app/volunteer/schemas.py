@@ -1,16 +1,19 @@
 """Request and response shapes for volunteers."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from app.fields import Instant, LocalTime, PlainText
 from app.volunteer.models import VolunteerStatus
 from app.volunteer.phone import normalise_mobile
 from geo.geojson import parse_point
 
-Language = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=8)]
-OrganisationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Language = Annotated[PlainText, StringConstraints(strip_whitespace=True, min_length=2, max_length=8)]
+OrganisationName = Annotated[
+    PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 
 
 class GeoPoint(BaseModel):
@@ -41,12 +44,12 @@ class CredentialIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=40)
+    code: PlainText = Field(min_length=1, max_length=40)
     level: int = Field(default=1, ge=1, le=5)
     expires_on: date | None = None
-    issued_by: str | None = Field(default=None, max_length=200)
-    verified_by: str | None = Field(default=None, max_length=120)
-    verified_at: datetime | None = None
+    issued_by: PlainText | None = Field(default=None, max_length=200)
+    verified_by: PlainText | None = Field(default=None, max_length=120)
+    verified_at: Instant | None = None
 
 
 class CredentialOut(BaseModel):
@@ -67,8 +70,8 @@ class WindowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     weekday: int = Field(ge=0, le=6)
-    starts: time
-    ends: time
+    starts: LocalTime
+    ends: LocalTime
 
     @model_validator(mode="after")
     def check_order(self) -> "WindowIn":
@@ -83,9 +86,9 @@ class UnavailableIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: datetime
-    ends_at: datetime
-    reason: str = Field(default="", max_length=500)
+    starts_at: Instant
+    ends_at: Instant
+    reason: PlainText = Field(default="", max_length=500)
 
     @model_validator(mode="after")
     def check_order(self) -> "UnavailableIn":
@@ -124,8 +127,8 @@ class VolunteerCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    phone: str = Field(min_length=3, max_length=40)
+    name: PlainText = Field(min_length=1, max_length=200)
+    phone: PlainText = Field(min_length=3, max_length=40)
     location: GeoPoint
     skills: list[CredentialIn] = Field(default_factory=list, max_length=50)
     max_travel_km: float | None = Field(default=None, gt=0, le=1000)
@@ -134,7 +137,7 @@ class VolunteerCreate(BaseModel):
     availability: list[WindowIn] = Field(default_factory=list, max_length=50)
     unavailable: list[UnavailableIn] = Field(default_factory=list, max_length=50)
     status: Literal["active", "paused"] = "active"
-    consent_at: datetime | None = Field(
+    consent_at: Instant | None = Field(
         default=None,
         description="when the person consented; required, and after the erasure, to register again "
         "someone whose phone was erased",
@@ -150,8 +153,8 @@ class VolunteerUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    phone: str | None = Field(default=None, min_length=3, max_length=40)
+    name: PlainText | None = Field(default=None, min_length=1, max_length=200)
+    phone: PlainText | None = Field(default=None, min_length=3, max_length=40)
     location: GeoPoint | None = None
     skills: list[CredentialIn] | None = Field(default=None, max_length=50)
     max_travel_km: float | None = Field(default=None, gt=0, le=1000)
