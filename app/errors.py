@@ -255,7 +255,8 @@ def _problems_of(path: str, method: str, operation: dict[str, Any], *, role_chec
     """The error statuses an operation gives, read from what it declares: auth, path, query, body."""
     found = {422: "Invalid input: `errors` says which field and why"}
     if operation.get("security"):
-        found[401] = "No bearer token, or an unknown or revoked one"
+        found[401] = "No bearer token, or an unknown, revoked or expired one"
+        found[429] = "Too many failed authentications from this client; wait `Retry-After` seconds"
     if role_checked:
         found[403] = "The token's role may not do this"
     if path.startswith("/webhooks/"):

@@ -130,8 +130,20 @@ def find_token(session: Session, *, token: str) -> ApiToken | None:
 def authenticate(
     session: Session, *, token: str | None, client: str, counter: FailureCounter | None = None
 ) -> ApiToken:
-    """The live token `client` presented; 401 when there is none, 429 once the client has failed too often."""
+    """The live token `client` presented; 401 when there is none, 429 once the client has failed too often.
+
+    A live token is let through even from a throttled client: many people may share one address (an
+    office, a proxy), and a stranger's bad guesses must not lock a coordinator out in an emergency. A
+    token is 256 random bits, so the throttle bounds noise and records attempts; it is not what stops
+    guessing.
+    """
     counter = counter or failure_counter()
+    row = session.execute(_live_with_now(token)).first() if token is not None else None
+    if row is not None:
+        found, now = row
+        if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+            _note_use(found.id)
+        return found
     wait_s = counter.blocked_for(client)
     if wait_s is not None:
         raise TooManyRequests(
@@ -139,16 +151,10 @@ def authenticate(
         )
     if token is None:
         raise Unauthorized("a bearer token is required (Authorization: Bearer nvr_...)")
-    row = session.execute(_live_with_now(token)).first()
-    if row is None:
-        failures = counter.fail(client)
-        if failures == counter.limit:
-            _record_throttled(client=client, failures=failures, window_s=counter.window_s)
-        raise Unauthorized("the bearer token is unknown, expired or revoked")
-    found, now = row
-    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
-        _note_use(found.id)
-    return found
+    failures = counter.fail(client)
+    if failures == counter.limit:
+        _record_throttled(client=client, failures=failures, window_s=counter.window_s)
+    raise Unauthorized("the bearer token is unknown, expired or revoked")
 
 
 def _record_throttled(*, client: str, failures: int, window_s: int) -> None:
