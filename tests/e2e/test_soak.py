@@ -1,10 +1,10 @@
 """Soak: 3,000 call-ups through real workers and the simulator with 10% transient failures, a worker
 SIGKILLed twice, Redis flushed once and volunteers opting out mid-run.
 
-Duplicate bound: a message is marked `sending` (committed) before the provider call and gets its SID
-after; only a worker killed between the two can leave a message the provider already has, which the
-reconciler then sends again. Each worker process has at most SEND_THREADS provider calls in flight, so
-one kill duplicates at most processes x SEND_THREADS messages.
+Duplicate bound: a message is leased to its worker (`sending`, committed) before the provider call and
+gets its SID after; only a worker killed between the two can leave a message the provider already has,
+which is sent again once the reconciler takes its lease back. Each worker process has at most
+SEND_THREADS provider calls in flight, so one kill duplicates at most processes x SEND_THREADS messages.
 """
 
 from collections import Counter
