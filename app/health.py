@@ -40,7 +40,7 @@ def safe_url(url: str) -> str:
 def database_problem(url: str | None = None) -> str | None:
     """Why the database cannot be used right now, or None when it answers."""
     try:
-        with get_engine(url).connect() as conn:
+        with (get_engine(url) if url else get_engine()).connect() as conn:
             conn.execute(text("select 1"))
     except SQLAlchemyError as exc:
         original = getattr(exc, "orig", None) or exc

@@ -168,7 +168,7 @@ def _record_throttled(*, client: str, failures: int, window_s: int) -> None:
             detail = {"client": client, "failures": failures, "window_s": window_s}
             record(
                 session,
-                actor=f"client:{client}",
+                actor=f"client:{client}"[:ACTOR_LENGTH],
                 action="auth.throttled",
                 entity_type="client",
                 entity_id=None,

@@ -9,6 +9,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
 from app.cli import areas, db, demo, seed, simulator, token, volunteers
+from app.db import get_engine
 from app.health import database_problem, redis_problem, safe_url
 from app.settings import get_settings
 
@@ -57,6 +58,8 @@ def worker(
         if reason is not None:
             typer.echo(f"error: cannot reach {what} at {safe_url(url)}: {reason}", err=True)
             raise typer.Exit(1)
+    # The probe's pooled connection must not be inherited by the forked workers: they would share it.
+    get_engine().dispose()
     raise typer.Exit(run(processes=processes, burst=burst, cron=cron))
 
 
