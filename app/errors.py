@@ -1,9 +1,9 @@
 """Domain errors (no HTTP status here) and the one table that maps them to problem+json responses."""
 
-import logging
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
@@ -13,11 +13,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.logs import describe
 from geo.errors import GeometryError
 
 PROBLEM_JSON = "application/problem+json"
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class DomainError(Exception):
@@ -183,20 +184,14 @@ def install_error_handlers(app: FastAPI) -> None:
     def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
             return problem(503, "Service unavailable", "The database connection was lost; try again.")
-        # The driver's message can quote row values (personal data): log its kind, not its text.
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        log.error(
-            "database error %s (SQLSTATE %s) on %s %s; rolled back",
-            type(exc.orig).__name__,
-            sqlstate,
-            request.method,
-            request.url.path,
-        )
+        # The driver's message can quote row values (personal data): log its codes, never its text.
+        log.error("db.error_rolled_back", method=request.method, path=request.url.path, error=describe(exc))
         return internal_error()
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return internal_error()  # Starlette re-raises it after this answer, so the server logs the trace
+        log.error("request.failed", method=request.method, path=request.url.path, error=describe(exc))
+        return internal_error()
 
 
 def internal_error() -> JSONResponse:

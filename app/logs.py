@@ -45,7 +45,8 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, SAFE_MESSAGES):
         return f"{name}: {exc}"
     details = []
-    diag = getattr(exc, "diag", None)
+    # SQLAlchemy wraps the driver's error; PostgreSQL's diagnostics are on the driver's.
+    diag = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "diag", None)
     for field in DIAGNOSTICS:
         value = getattr(diag, field, None) if diag is not None else None
         if value:

@@ -5,23 +5,24 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role
 from app.auth.service import create_token
+from app.message.models import Message
 from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer
 from tests.app.twilio import sms
 from tests.conftest import API_PORT
 
-AtCommit = Callable[[str], None]
+AtCommit = Callable[..., None]
 
 
 @pytest.fixture
 def at_commit(engine: Engine, live: Session) -> Iterator[AtCommit]:
-    """Make every commit that wrote a volunteer row run `action` ('fail' or 'sleep') at COMMIT time.
+    """Make every commit that wrote a row of a table run `action` ('fail' or 'sleep') at COMMIT time.
 
     A deferred constraint trigger fires when the transaction commits, after every statement of the
     request succeeded: the one moment a response sent too early cannot know about.
@@ -35,21 +36,24 @@ def at_commit(engine: Engine, live: Session) -> Iterator[AtCommit]:
             )
         )
 
-    def install(action: str) -> None:
+    def install(action: str, table: str = "volunteers") -> None:
+        tables.append(table)
         with engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER IF EXISTS test_at_commit ON volunteers"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS test_at_commit ON {table}"))
             conn.execute(
                 text(
-                    "CREATE CONSTRAINT TRIGGER test_at_commit AFTER INSERT OR UPDATE ON volunteers "
+                    f"CREATE CONSTRAINT TRIGGER test_at_commit AFTER INSERT OR UPDATE ON {table} "
                     "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
                     f"EXECUTE FUNCTION test_at_commit('{action}')"
                 )
             )
 
+    tables: list[str] = []
     yield install
     live.rollback()  # its open transaction would block the DROP
     with engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER IF EXISTS test_at_commit ON volunteers"))
+        for table in tables:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS test_at_commit ON {table}"))
         conn.execute(text("DROP FUNCTION test_at_commit()"))
 
 
@@ -83,10 +87,11 @@ def test_a_stop_whose_commit_fails_is_not_acknowledged(
 ) -> None:
     person = add_volunteer(live, km=0)
     live.commit()
-    at_commit("fail")
+    at_commit("fail", "messages")  # the webhook stores the inbound message, then answers
     response = sms(api, person.phone or "", "STOP")  # type: ignore[arg-type]
-    assert response.status_code == 500, response.text  # Twilio retries a 5xx; a 200 would lose the STOP
+    assert response.status_code == 500, response.text  # Twilio then tries the fallback URL
     live.expire_all()
+    assert live.scalar(select(func.count()).select_from(Message)) == 0
     assert live.scalars(select(Volunteer.status).where(Volunteer.id == person.id)).one() == (
         VolunteerStatus.active
     )

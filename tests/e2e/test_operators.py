@@ -143,16 +143,18 @@ def test_healthz_reports_each_dependency(live: Session, tmp_path: Path) -> None:
 
 
 def guess_until_throttled(url: str, good: str) -> None:
-    """Wrong tokens until the limit, then a 429 problem with Retry-After, even for the good token."""
+    """Wrong tokens until the limit, then a 429 problem with Retry-After; the good token still passes."""
     for i in range(FAILURE_LIMIT):
         wrong = httpx.get(url + "/api/v1/volunteers", headers={"Authorization": f"Bearer nvr_guess{i}"})
         assert wrong.status_code == 401, (i, wrong.text)
-    for token in ("nvr_guess-after", good):
-        refused = httpx.get(url + "/api/v1/volunteers", headers={"Authorization": f"Bearer {token}"})
-        assert refused.status_code == 429, refused.text
-        assert refused.headers["content-type"] == "application/problem+json"
-        assert 1 <= int(refused.headers["Retry-After"]) <= 60
-        assert refused.json()["status"] == 429
+    refused = httpx.get(url + "/api/v1/volunteers", headers={"Authorization": "Bearer nvr_guess-after"})
+    assert refused.status_code == 429, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.json()["status"] == 429
+    # Someone else's guesses from a shared address never lock a coordinator out.
+    allowed = httpx.get(url + "/api/v1/volunteers", headers={"Authorization": f"Bearer {good}"})
+    assert allowed.status_code == 200, allowed.text
 
 
 def test_repeated_failed_authentication_is_throttled_and_audited(live: Session, servers: None) -> None:
