@@ -24,8 +24,8 @@ SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
 CARLISLE = (-2.9350, 54.8925)
 
 
-def seed(n: int) -> None:
-    """`n` first-aiders within 8 km of Carlisle, in one statement."""
+def seed(n: int, *, phone_prefix: str = "+4479113") -> None:
+    """`n` first-aiders within 8 km of Carlisle, in one statement; phones are the prefix and 5 digits."""
     from app.db import unit_of_work
 
     with unit_of_work() as session:
@@ -34,7 +34,7 @@ def seed(n: int) -> None:
                 """
                 WITH v AS (
                   INSERT INTO volunteers (name, phone, location, status, languages, consent_at)
-                  SELECT 'Bench ' || i, '+4479113' || lpad(i::text, 5, '0'),
+                  SELECT 'Bench ' || i, :prefix || lpad(i::text, 5, '0'),
                          ST_Project(ST_MakePoint(:lon, :lat)::geography, 50 + (i * 7919) % 8000,
                                     radians(i * 37 % 360)),
                          'active', ARRAY['en'], now()
@@ -44,7 +44,7 @@ def seed(n: int) -> None:
                 INSERT INTO credentials (volunteer_id, skill_code, level) SELECT id, 'first_aid', 1 FROM v
                 """
             ),
-            {"lon": CARLISLE[0], "lat": CARLISLE[1], "n": n},
+            {"lon": CARLISLE[0], "lat": CARLISLE[1], "n": n, "prefix": phone_prefix},
         )
         session.execute(text("ANALYZE volunteers, credentials"))
 

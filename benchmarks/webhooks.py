@@ -25,34 +25,9 @@ from sqlalchemy import func, select, text
 from alerts.signature import SIGNATURE_HEADER, compute_signature
 from app.demo.runner import free_port, local_environment, services, use_environment, wait_healthy
 from benchmarks.database import fresh_database, percentile
-from benchmarks.dispatch import CARLISLE
+from benchmarks.dispatch import CARLISLE, seed
 
 Form = tuple[str, dict[str, str], str]  # path, fields, signature
-
-
-def seed(n: int) -> None:
-    """`n` first-aiders within 8 km of Carlisle, with valid UK mobile numbers (they will reply)."""
-    from app.db import unit_of_work
-
-    with unit_of_work() as session:
-        session.execute(
-            text(
-                """
-                WITH v AS (
-                  INSERT INTO volunteers (name, phone, location, status, languages, consent_at)
-                  SELECT 'Bench ' || i, '+4479111' || lpad(i::text, 5, '0'),
-                         ST_Project(ST_MakePoint(:lon, :lat)::geography, 50 + (i * 7919) % 8000,
-                                    radians(i * 37 % 360)),
-                         'active', ARRAY['en'], now()
-                  FROM generate_series(1, :n) AS i
-                  RETURNING id
-                )
-                INSERT INTO credentials (volunteer_id, skill_code, level) SELECT id, 'first_aid', 1 FROM v
-                """
-            ),
-            {"lon": CARLISLE[0], "lat": CARLISLE[1], "n": n},
-        )
-        session.execute(text("ANALYZE volunteers, credentials"))
 
 
 def declare(callups: int) -> int:
@@ -256,7 +231,7 @@ def run(callups: int, replies: int, receipts: int, clients: int) -> None:
     use_environment(env)
     from app.queue import get_redis
 
-    seed(callups)
+    seed(callups, phone_prefix="+4479111")  # valid UK mobiles: they will reply
     declare(callups)
     get_redis().flushdb()  # the call-ups count as sent: nothing to send
     with services(env, workers=2, latency_ms=50), bare_endpoint(env) as bare_base:
