@@ -12,6 +12,7 @@ from tests.e2e.faults import handed_over
 
 RATE = 20  # per second; the limiter's burst is one second's worth
 CALLUPS = 80
+JITTER_S = 0.25  # how much more one message may lag its grant than another, at most
 
 
 def test_two_worker_processes_share_one_rate(
@@ -34,5 +35,8 @@ def test_two_worker_processes_share_one_rate(
     )
     assert len(arrivals) == CALLUPS
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
-    assert busiest <= 2 * RATE + 2  # a full burst plus one second's rate, give or take a boundary
+    # The limiter grants at most a burst plus one second's rate in any second. The simulator sees each
+    # grant later by a lease check and an HTTP request, and by a varying amount on a busy machine: grants
+    # spread over 1 s + JITTER_S can arrive within one second. One limiter per process would let ~80 in.
+    assert busiest <= 2 * RATE + RATE * JITTER_S, busiest
     assert arrivals[-1] - arrivals[0] >= (CALLUPS - RATE) / RATE * 0.9
