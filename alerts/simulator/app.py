@@ -169,7 +169,8 @@ def create_app(config: SimulatorConfig) -> FastAPI:
 
     @app.delete("/simulator/messages", status_code=204)
     def clear_messages() -> Response:
-        """Forget all messages and opt-outs, between tests or demo runs."""
+        """Forget all messages and opt-outs, between tests or demo runs; no older callback follows."""
+        delivery.forget_all(wait_s=config.http_timeout_s)
         store.clear()
         return Response(status_code=204)
 

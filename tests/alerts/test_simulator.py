@@ -1,4 +1,5 @@
 import base64
+import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -280,3 +281,20 @@ def test_config_refuses_what_it_cannot_play(overrides):
     settings.update(overrides)
     with pytest.raises(ValueError):
         SimulatorConfig(**settings)
+
+
+def test_no_status_callback_from_before_a_reset_arrives_after_it(start_simulator, receiver):
+    # 64 deliveries of three 500 ms steps queue behind the 16 delivery threads; the reset cuts them off.
+    server, config = start_simulator(latency_ms=500)
+    data = {"To": VOLUNTEER, "From": config.phone_number, "Body": "x", "StatusCallback": receiver.url + "/s"}
+    with httpx.Client(auth=(ACCOUNT_SID, AUTH_TOKEN)) as http:
+        for _ in range(64):
+            assert http.post(messages_url(server), data=data).status_code == 201
+    receiver.wait_for(1)
+    SimulatorClient(server.url).reset()
+    with receiver.lock:
+        at_reset = len(receiver.requests)
+    assert at_reset < 64  # most callbacks were still to come
+    time.sleep(1.5)  # three delivery steps: a callback not cut off, queued or under way, arrives in this time
+    with receiver.lock:
+        assert len(receiver.requests) == at_reset

@@ -68,6 +68,8 @@ def live(engine: Engine, servers: None, sim_config: SimulatorConfig) -> Iterator
     session = Session(bind=engine, expire_on_commit=False)
     yield session
     session.close()
+    with SimulatorClient(f"http://127.0.0.1:{SIMULATOR_PORT}") as simulator:
+        simulator.reset()  # no status callback of this test reaches whatever test runs next
 
 
 @pytest.fixture
