@@ -1,5 +1,6 @@
 """Fixtures for the alerts library: real Redis db 15, a live simulator, a live webhook receiver."""
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ from redis import Redis
 
 from alerts.simulator import BackgroundServer, SimulatorConfig, create_app
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "simulator-auth-token"
 

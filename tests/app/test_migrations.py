@@ -7,15 +7,17 @@ from sqlalchemy.engine import make_url
 from app.cli.db import alembic_config
 from tests.conftest import TEST_DATABASE_URL, reset_schema
 
-SCRATCH_URL = make_url(TEST_DATABASE_URL).set(database="nvr_test_migrations")
+# A scratch database named after the test database, so suites on other test databases never share it.
+SCRATCH_NAME = f"{make_url(TEST_DATABASE_URL).database}_migrations"
+SCRATCH_URL = make_url(TEST_DATABASE_URL).set(database=SCRATCH_NAME)
 
 
 def ensure_database() -> None:
     admin = create_engine(make_url(TEST_DATABASE_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        exists = conn.scalar(text("select 1 from pg_database where datname = 'nvr_test_migrations'"))
+        exists = conn.scalar(text("select 1 from pg_database where datname = :name"), {"name": SCRATCH_NAME})
         if not exists:
-            conn.execute(text("create database nvr_test_migrations"))
+            conn.execute(text(f'create database "{SCRATCH_NAME}"'))
     admin.dispose()
 
 
