@@ -28,6 +28,28 @@ from benchmarks.database import fresh_database, percentile
 from benchmarks.dispatch import CARLISLE, seed
 
 Form = tuple[str, dict[str, str], str]  # path, fields, signature
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def pid_serving(port: str) -> int:
+    """The process whose command line ends `--port <port>` (the API the demo's services started)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    words = cmdline.read().split(b"\0")
+            except OSError:
+                continue
+            if b"api" in words and words[-3:-1] == [b"--port", port.encode()]:
+                return int(entry)
+    raise RuntimeError(f"no API process on port {port}")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
 def declare(callups: int) -> int:
@@ -119,8 +141,9 @@ def forms(env: dict[str, str], base: str, replies: int, receipts: int) -> tuple[
     return inbound, status
 
 
-def burst(url: str, batch: list[Form], clients: int) -> dict[str, float]:
-    """POST every form from `clients` threads; rate, p50/p99 latency and answers by status code."""
+def burst(url: str, batch: list[Form], clients: int, server_pid: int) -> dict[str, float]:
+    """POST every form from `clients` threads; rate, p50/p99 latency, the server's CPU per request,
+    and answers by status code."""
     latencies: list[float] = []
     codes: Counter[str] = Counter()
     local = [httpx.Client(base_url=url, timeout=60, trust_env=False) for _ in range(clients)]
@@ -135,7 +158,7 @@ def burst(url: str, batch: list[Form], clients: int) -> dict[str, float]:
             codes[type(error).__name__] += 1
         latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_s(server_pid)
 
     def client_share(c: int) -> None:
         # Each client posts its share in turn, as independent senders would.
@@ -144,7 +167,7 @@ def burst(url: str, batch: list[Form], clients: int) -> dict[str, float]:
 
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client_share, range(clients)))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu_used = time.perf_counter() - started, cpu_s(server_pid) - cpu_before
     for client in local:
         client.close()
     ok = sum(n for code, n in codes.items() if code.startswith("2"))
@@ -152,14 +175,15 @@ def burst(url: str, batch: list[Form], clients: int) -> dict[str, float]:
         "rate": ok / elapsed,
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
+        "cpu_ms": cpu_used / len(batch) * 1000,
         "non_2xx": len(batch) - ok,
         **{f"http_{code}": n for code, n in sorted(codes.items())},
     }
 
 
 @contextmanager
-def bare_endpoint(env: dict[str, str]) -> Iterator[str]:
-    """The bare signed endpoint in its own uvicorn process, same settings as the API."""
+def bare_endpoint(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """The bare signed endpoint in its own uvicorn process, same settings as the API: (URL, pid)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", "benchmarks.bare:app", "--port", str(port)]
@@ -171,7 +195,7 @@ def bare_endpoint(env: dict[str, str]) -> Iterator[str]:
     )
     try:
         wait_healthy(base + "/healthz")
-        yield base
+        yield base, child.pid
     finally:
         child.terminate()
         child.wait(10)
@@ -219,7 +243,8 @@ def report(name: str, nvr: dict[str, float], bare: dict[str, float]) -> None:
         extra = ", ".join(f"{k} {v:.0f}" for k, v in numbers.items() if k.startswith("http_"))
         print(
             f"  {name:8} {who:8} {numbers['rate']:7.0f}/s  p50 {numbers['p50_ms']:6.1f} ms  "
-            f"p99 {numbers['p99_ms']:7.1f} ms  non-2xx {numbers['non_2xx']:.0f}  ({extra})"
+            f"p99 {numbers['p99_ms']:7.1f} ms  server CPU {numbers['cpu_ms']:5.2f} ms each  "
+            f"non-2xx {numbers['non_2xx']:.0f}  ({extra})"
         )
     print(f"  {name:8} ratio    {nvr['rate'] / bare['rate']:.3f}")
 
@@ -234,16 +259,17 @@ def run(callups: int, replies: int, receipts: int, clients: int) -> None:
     seed(callups, phone_prefix="+4479111")  # valid UK mobiles: they will reply
     declare(callups)
     get_redis().flushdb()  # the call-ups count as sent: nothing to send
-    with services(env, workers=2, latency_ms=50), bare_endpoint(env) as bare_base:
+    with services(env, workers=2, latency_ms=50), bare_endpoint(env) as (bare_base, bare_pid):
+        api_pid = pid_serving(env["NVR_API_PORT"])
         inbound, status = forms(env, env["PUBLIC_BASE_URL"], replies, receipts)
         bare_inbound, bare_status = forms(env, bare_base, replies, receipts)
         time.sleep(2)  # let the workers connect
         # The bare endpoint first, so the workers still acting on our replies never slow it down.
-        bare_replies = burst(bare_base, bare_inbound, clients)
-        nvr_replies = burst(env["PUBLIC_BASE_URL"], inbound, clients)
+        bare_replies = burst(bare_base, bare_inbound, clients, bare_pid)
+        nvr_replies = burst(env["PUBLIC_BASE_URL"], inbound, clients, api_pid)
         drain_s = drained()
-        bare_receipts = burst(bare_base, bare_status, clients)
-        nvr_receipts = burst(env["PUBLIC_BASE_URL"], status, clients)
+        bare_receipts = burst(bare_base, bare_status, clients, bare_pid)
+        nvr_receipts = burst(env["PUBLIC_BASE_URL"], status, clients, api_pid)
         applied_s = receipts_applied()
     results = {"replies": (nvr_replies, bare_replies), "receipts": (nvr_receipts, bare_receipts)}
     print(f"webhooks: {callups} call-ups, {replies} replies, {receipts} receipts, {clients} clients")

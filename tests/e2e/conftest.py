@@ -1,5 +1,6 @@
 """End-to-end fixtures: committed data, the API and the SMS simulator over real HTTP, real RQ workers."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from redis import Redis
+from rq import Worker
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -94,10 +96,14 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 def start_worker(processes: int = 1, **settings: str) -> subprocess.Popen[bytes]:
-    """`nvr worker` as its own process group, so a test can kill it hard; its log goes to test-artifacts/."""
+    """`nvr worker` as its own process group, so a test can kill it hard; its log goes to test-artifacts/.
+
+    Returns once its RQ workers are listening: a test that then stops PostgreSQL or Redis must not
+    catch the worker in its start-up checks (it would exit, rightly, and send nothing).
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     with (ARTIFACTS / "worker.log").open("ab") as log:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "app.cli.main", "worker", "--processes", str(processes)],
             cwd=ROOT,
             env={**os.environ, **settings},
@@ -105,6 +111,19 @@ def start_worker(processes: int = 1, **settings: str) -> subprocess.Popen[bytes]
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    redis = Redis.from_url(TEST_REDIS_URL)
+    wait_for(lambda: process.poll() is not None or listening(redis, process.pid) >= processes, timeout_s=60)
+    assert process.poll() is None, "nvr worker exited while starting: see test-artifacts/worker.log"
+    return process
+
+
+def listening(redis: Redis, group: int) -> int:
+    """How many registered RQ workers belong to process group `group` (one `nvr worker`)."""
+    count = 0
+    for worker in Worker.all(connection=redis):
+        with contextlib.suppress(ProcessLookupError):  # a worker killed earlier, still registered
+            count += worker.pid is not None and os.getpgid(worker.pid) == group
+    return count
 
 
 def stop_worker(process: subprocess.Popen[bytes]) -> None:
