@@ -46,8 +46,10 @@ def get_engine(url: str | None = None) -> Engine:
         pool_pre_ping=True,
         # Statement parameters are names, phones and homes: never put them in exception messages or logs.
         hide_parameters=True,
-        pool_size=10,
-        max_overflow=20,
+        # As many as the request thread pool (40): under a burst of webhooks a smaller pool opened and
+        # closed a connection (a PostgreSQL backend) per request beyond it. Connections open on demand.
+        pool_size=40,
+        max_overflow=10,
         connect_args={"connect_timeout": 5},
     )
 
