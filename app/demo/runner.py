@@ -227,11 +227,11 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     from app.area.service import area_around
     from app.auth.models import Role
     from app.auth.service import create_token
-    from app.cli.db import rebuild_database
     from app.db import unit_of_work
     from app.logs import configure_logging
     from app.map.capacity import refresh_capacity
     from app.queue import get_redis
+    from app.schema import rebuild_database
     from app.volunteer.seed import seed_near_town
 
     env = local_environment(
