@@ -9,6 +9,7 @@ COPY app ./app
 COPY workers ./workers
 COPY geo ./geo
 COPY alerts ./alerts
+COPY simulator ./simulator
 COPY migrations ./migrations
 RUN pip install --no-cache-dir .
 

@@ -22,11 +22,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from alerts.simulator.client import SimulatorClient
 from app.demo.volunteers import SimulatedVolunteers, Temperament
 from app.incident.models import Incident, Need
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from geo.places import Town, find_town
+from simulator.client import SimulatorClient
 
 DEMO_DATABASE = "nvr_demo"
 DEMO_REDIS_DB = 14
