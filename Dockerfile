@@ -10,6 +10,7 @@ COPY workers ./workers
 COPY geo ./geo
 COPY alerts ./alerts
 COPY simulator ./simulator
+COPY tools ./tools
 COPY migrations ./migrations
 RUN pip install --no-cache-dir .
 

@@ -22,11 +22,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from app.demo.volunteers import SimulatedVolunteers, Temperament
 from app.incident.models import Incident, Need
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from geo.places import Town, find_town
 from simulator.client import SimulatorClient
+from tools.demo.volunteers import SimulatedVolunteers, Temperament
 
 DEMO_DATABASE = "nvr_demo"
 DEMO_REDIS_DB = 14
@@ -232,7 +232,7 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     from app.map.capacity import refresh_capacity
     from app.queue import get_redis
     from app.schema import rebuild_database
-    from app.volunteer.seed import seed_near_town
+    from tools.reserve import seed_near_town
 
     env = local_environment(
         database=DEMO_DATABASE, redis_db=DEMO_REDIS_DB, rate_per_second=config.rate_per_second
