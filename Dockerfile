@@ -11,6 +11,7 @@ COPY geo ./geo
 COPY alerts ./alerts
 COPY simulator ./simulator
 COPY tools ./tools
+COPY cli ./cli
 COPY migrations ./migrations
 RUN pip install --no-cache-dir .
 

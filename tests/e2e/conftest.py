@@ -98,7 +98,7 @@ def start_worker(processes: int = 1, **settings: str) -> subprocess.Popen[bytes]
     ARTIFACTS.mkdir(exist_ok=True)
     with (ARTIFACTS / "worker.log").open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "app.cli.main", "worker", "--processes", str(processes)],
+            [sys.executable, "-m", "cli.main", "worker", "--processes", str(processes)],
             cwd=ROOT,
             env={**os.environ, **settings},
             stdout=log,

@@ -95,7 +95,7 @@ def use_environment(env: dict[str, str]) -> None:
 @contextmanager
 def services(env: dict[str, str], *, workers: int = 2, latency_ms: int = 300) -> Iterator[None]:
     """The simulator, the API and `workers` worker processes as children, stopped on the way out."""
-    nvr = [sys.executable, "-m", "app.cli.main"]
+    nvr = [sys.executable, "-m", "cli.main"]
     commands = [
         [
             *nvr,
