@@ -9,6 +9,9 @@ COPY app ./app
 COPY workers ./workers
 COPY geo ./geo
 COPY alerts ./alerts
+COPY simulator ./simulator
+COPY tools ./tools
+COPY cli ./cli
 COPY migrations ./migrations
 RUN pip install --no-cache-dir .
 

@@ -15,7 +15,7 @@ lint:
 	$(VENV)/ruff format --check .
 
 typecheck:
-	$(VENV)/mypy app workers geo alerts
+	$(VENV)/mypy app workers geo alerts simulator tools cli
 
 importlint:
 	$(VENV)/lint-imports

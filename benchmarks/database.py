@@ -4,7 +4,7 @@ import os
 
 from sqlalchemy.engine import make_url
 
-from app.cli.db import rebuild_database
+from app.schema import rebuild_database
 
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nvr")
 

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select, text
 
 from alerts.sender import TwilioSender
-from app.demo.runner import local_environment, services, use_environment
 from app.message.models import Message, MessageKind, MessageStatus
 from benchmarks.database import fresh_database
+from tools.demo.runner import local_environment, services, use_environment
 from workers.jobs import SEND_THREADS
 
 SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)

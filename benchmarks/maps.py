@@ -5,7 +5,7 @@ an LRF (read from the snapshot's precomputed gap counts); p50 and p95, and the s
 
     python -m benchmarks.maps [--volunteers 1000000] [--requests 200] [--reuse] [--database NAME]
 
-The reserve is seeded by COPY (app/volunteer/seed.py) into its own database, `nvr_bench_maps` unless
+The reserve is seeded by COPY (tools/reserve.py) into its own database, `nvr_bench_maps` unless
 `--database` names another; `--reuse` keeps a database seeded by an earlier run. Areas come from
 ../shared/data when present, otherwise a round area around London stands in for the London LRF.
 """
@@ -35,9 +35,9 @@ from app.db import get_sessionmaker
 from app.deps import get_session
 from app.map.capacity import refresh_capacity
 from app.volunteer.models import Volunteer
-from app.volunteer.seed import analyze_reserve, seed_volunteers
 from benchmarks.database import BASE_URL, fresh_database, percentile
 from geo.features import read_feature_collection
+from tools.reserve import analyze_reserve, seed_volunteers
 
 DATABASE = "nvr_bench_maps"
 UK_AREAS = Path(__file__).resolve().parents[2] / "shared" / "data" / "resilience_areas_uk.geojson"

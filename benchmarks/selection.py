@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from app.callout.selection import candidates_query
 from app.incident.models import Incident, IncidentKind, IncidentStatus
-from app.volunteer.seed import analyze_reserve, seed_volunteers
 from benchmarks.database import fresh_database, percentile
 from geo.places import sample_homes
+from tools.reserve import analyze_reserve, seed_volunteers
 
 SKILLS = ("first_aid", "flood_rescue", "chainsaw", "driver_4x4")
 

@@ -23,9 +23,9 @@ import httpx
 from sqlalchemy import func, select, text
 
 from alerts.signature import SIGNATURE_HEADER, compute_signature
-from app.demo.runner import free_port, local_environment, services, use_environment, wait_healthy
 from benchmarks.database import fresh_database, percentile
 from benchmarks.dispatch import CARLISLE, seed
+from tools.demo.runner import free_port, local_environment, services, use_environment, wait_healthy
 
 Form = tuple[str, dict[str, str], str]  # path, fields, signature
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")

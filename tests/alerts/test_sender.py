@@ -21,8 +21,8 @@ from alerts.sender import (
     number_invalid,
 )
 from alerts.signature import SIGNATURE_HEADER, is_valid_signature
-from alerts.simulator.client import SimulatorClient
-from tests.alerts.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_until
+from simulator.client import SimulatorClient
+from tests.simulator.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_until
 
 VOLUNTEER = "+447700900123"
 

@@ -14,9 +14,9 @@ from app.area.models import Area
 from app.area.service import get_area, import_areas
 from app.audit.models import AuditEvent
 from app.auth.models import Role
-from app.cli.main import cli
 from app.db import unit_of_work
 from app.errors import InvalidInput
+from cli.main import cli
 from geo.errors import GeometryError
 from geo.features import read_feature_collection
 from tests.app.mapdata import CARLISLE, LONDON, UK_AREAS, add_area

@@ -4,7 +4,7 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from app.cli.db import alembic_config
+from app.schema import alembic_config
 from tests.conftest import TEST_DATABASE_URL, reset_schema
 
 # A scratch database named after the test database, so suites on other test databases never share it.

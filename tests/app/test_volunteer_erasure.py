@@ -18,14 +18,14 @@ from alerts.sender import PermanentSendError
 from app.audit.models import AuditEvent
 from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
-from app.cli import volunteers as volunteers_cli
-from app.cli.main import cli
 from app.message import delivery
 from app.message.models import Direction, Message, MessageKind, MessageStatus, Receipt
 from app.settings import get_settings
 from app.volunteer.importer import import_volunteers
 from app.volunteer.models import ErasedPhone, Volunteer, VolunteerStatus
 from app.volunteer.phone import phone_fingerprint
+from cli import volunteers as volunteers_cli
+from cli.main import cli
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, selectinload
 from typer.testing import CliRunner
 
 from app.audit.models import AuditEvent
-from app.cli import volunteers as volunteers_cli
-from app.cli.main import cli
 from app.volunteer import routes
 from app.volunteer.importer import import_volunteers
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.schemas import CredentialIn, GeoPoint, VolunteerCreate, VolunteerUpdate
 from app.volunteer.service import create_volunteer, update_volunteer
+from cli import volunteers as volunteers_cli
+from cli.main import cli
 
 HEADER = "name,phone,lon,lat,skills,max_travel_km,languages,organisations"
 GOOD = "\n".join(

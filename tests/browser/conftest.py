@@ -23,21 +23,21 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from alerts.signature import SIGNATURE_HEADER, compute_signature
-from alerts.simulator.server import BackgroundServer
 from app.api import create_app
 from app.area.service import area_around, import_areas
 from app.auth.models import Role
 from app.auth.service import create_token
 from app.map.capacity import refresh_capacity
 from app.settings import Settings, get_settings
-from app.volunteer.seed import seed_volunteers
 from app.webhook.routes import InlineConsequences, get_consequences
 from geo.features import read_feature_collection
 from geo.places import find_town
+from simulator.server import BackgroundServer
 from tests.app.mapdata import CARLISLE, UK_AREAS
 from tests.app.reserve import add_volunteer, incident_body
 from tests.conftest import TEST_REDIS_URL, free_port
 from tests.e2e.conftest import TABLES
+from tools.reserve import seed_volunteers
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

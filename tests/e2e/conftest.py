@@ -17,13 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from alerts.simulator.app import create_app as create_simulator
-from alerts.simulator.client import SimulatorClient
-from alerts.simulator.config import SimulatorConfig
-from alerts.simulator.server import BackgroundServer
 from app.api import create_app
 from app.auth.models import Role
 from app.auth.service import create_token
+from simulator.app import create_app as create_simulator
+from simulator.client import SimulatorClient
+from simulator.config import SimulatorConfig
+from simulator.server import BackgroundServer
 from tests.conftest import API_PORT, SIMULATOR_PORT, TEST_REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def start_worker(processes: int = 1, **settings: str) -> subprocess.Popen[bytes]
     ARTIFACTS.mkdir(exist_ok=True)
     with (ARTIFACTS / "worker.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli.main", "worker", "--processes", str(processes)],
+            [sys.executable, "-m", "cli.main", "worker", "--processes", str(processes)],
             cwd=ROOT,
             env={**os.environ, **settings},
             stdout=log,

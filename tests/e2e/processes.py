@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def nvr(*args: str, timeout_s: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
     """Run one `nvr` command to completion and capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "app.cli.main", *args],
+        [sys.executable, "-m", "cli.main", *args],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
@@ -33,7 +33,7 @@ class Process:
         self.log = log
         with log.open("wb") as out:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "app.cli.main", *args],
+                [sys.executable, "-m", "cli.main", *args],
                 cwd=ROOT,
                 env={**os.environ, **env},
                 stdout=out,

@@ -11,10 +11,10 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from alerts.simulator.client import SimulatorClient
 from app.callout.models import Callout
 from app.message.models import Message, MessageKind
 from app.message.service import outbound
+from simulator.client import SimulatorClient
 from tests.app.reserve import CARLISLE, add_volunteer, incident_body
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
 from tests.e2e.faults import SENT, default_timing, handed_over

@@ -7,9 +7,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.simulator.client import SimulatorClient
 from app.message.models import Message, MessageKind, MessageStatus
 from app.volunteer.models import VolunteerStatus
+from simulator.client import SimulatorClient
 from tests.app.reserve import add_volunteer, incident_body
 from tests.e2e.conftest import wait_for
 

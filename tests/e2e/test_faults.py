@@ -11,9 +11,9 @@ from redis import Redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts.simulator.client import SimulatorClient
-from alerts.simulator.config import SimulatorConfig
 from app.message.models import Message, MessageStatus
+from simulator.client import SimulatorClient
+from simulator.config import SimulatorConfig
 from tests.app.reserve import add_volunteer, incident_body
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.conftest import start_worker, stop_worker, wait_for

@@ -5,7 +5,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy.orm import Session
 
-from alerts.simulator.client import SimulatorClient
+from simulator.client import SimulatorClient
 from tests.app.reserve import add_volunteer, incident_body
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
 from tests.e2e.faults import handed_over

@@ -13,9 +13,9 @@ import httpx
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from alerts.simulator.client import SimulatorClient
-from alerts.simulator.config import SimulatorConfig
 from app.message.models import Message, MessageKind, MessageStatus
+from simulator.client import SimulatorClient
+from simulator.config import SimulatorConfig
 from tests.app.reserve import CARLISLE, incident_body
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
 from tests.e2e.faults import SENT, callups_by_status, flush_redis, handed_over, kill_hard

@@ -2,7 +2,7 @@
 
 from html import escape
 
-from alerts.simulator.store import INBOUND, SimMessage
+from simulator.store import INBOUND, SimMessage
 
 
 def conversations_page(messages: list[SimMessage], *, phone_number: str) -> str:

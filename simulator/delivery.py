@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import structlog
 
-from alerts.simulator.errors import DELIVERY_ERRORS, VALIDITY_EXPIRED
-from alerts.simulator.store import MessageStore, SimMessage
-from alerts.simulator.webhooks import WebhookClient
+from simulator.errors import DELIVERY_ERRORS, VALIDITY_EXPIRED
+from simulator.store import MessageStore, SimMessage
+from simulator.webhooks import WebhookClient
 
 log = structlog.get_logger(__name__)
 

@@ -1,4 +1,8 @@
-"""A realistic synthetic reserve for development, demos and load tests, written with COPY."""
+"""A realistic synthetic reserve for development, demos and load tests, written with COPY.
+
+A tool, not a service: it makes people up, records a consent nobody gave and skips the erasure check,
+which is right only for people who do not exist. Real people arrive through app/volunteer/importer.py.
+"""
 
 import random
 from collections.abc import Sequence

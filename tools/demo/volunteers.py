@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from alerts.privacy import mask_number
-from alerts.simulator.client import SimulatorClient
+from simulator.client import SimulatorClient
 
 log = structlog.get_logger(__name__)
 REF = re.compile(r"Reply YES (\d+)")

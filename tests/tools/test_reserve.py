@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from app.volunteer.models import AvailabilityWindow, Credential, Volunteer, VolunteerStatus
 from app.volunteer.phone import normalise_mobile
 from app.volunteer.schemas import GeoPoint, VolunteerCreate
-from app.volunteer.seed import seed_volunteers, synthetic_volunteers
 from app.volunteer.service import create_volunteer, today_uk
 from geo.distance import haversine_km
 from geo.places import UK_BBOX, find_town
+from tools.reserve import seed_volunteers, synthetic_volunteers
 
 N = 2000
 

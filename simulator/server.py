@@ -8,8 +8,8 @@ from typing import Any
 
 import uvicorn
 
-from alerts.simulator.app import create_app
-from alerts.simulator.config import SimulatorConfig
+from simulator.app import create_app
+from simulator.config import SimulatorConfig
 
 
 def serve(config: SimulatorConfig, host: str, port: int) -> None:

@@ -22,11 +22,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from alerts.simulator.client import SimulatorClient
-from app.demo.volunteers import SimulatedVolunteers, Temperament
 from app.incident.models import Incident, Need
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from geo.places import Town, find_town
+from simulator.client import SimulatorClient
+from tools.demo.volunteers import SimulatedVolunteers, Temperament
 
 DEMO_DATABASE = "nvr_demo"
 DEMO_REDIS_DB = 14
@@ -95,7 +95,7 @@ def use_environment(env: dict[str, str]) -> None:
 @contextmanager
 def services(env: dict[str, str], *, workers: int = 2, latency_ms: int = 300) -> Iterator[None]:
     """The simulator, the API and `workers` worker processes as children, stopped on the way out."""
-    nvr = [sys.executable, "-m", "app.cli.main"]
+    nvr = [sys.executable, "-m", "cli.main"]
     commands = [
         [
             *nvr,
@@ -227,12 +227,12 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     from app.area.service import area_around
     from app.auth.models import Role
     from app.auth.service import create_token
-    from app.cli.db import rebuild_database
     from app.db import unit_of_work
     from app.logs import configure_logging
     from app.map.capacity import refresh_capacity
     from app.queue import get_redis
-    from app.volunteer.seed import seed_near_town
+    from app.schema import rebuild_database
+    from tools.reserve import seed_near_town
 
     env = local_environment(
         database=DEMO_DATABASE, redis_db=DEMO_REDIS_DB, rate_per_second=config.rate_per_second

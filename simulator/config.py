@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from alerts.simulator.errors import DELIVERY_ERRORS
+from simulator.errors import DELIVERY_ERRORS
 
 # Codes a fail_numbers entry may name: POST refusals and delivery failures.
 FAILURE_CODES = frozenset({21211, 21408, 21610, 21614, 20429, 20500, 20503} | set(DELIVERY_ERRORS))

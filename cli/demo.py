@@ -3,7 +3,7 @@
 import typer
 from rich.console import Console
 
-from app.demo.runner import DemoConfig, run_demo
+from tools.demo.runner import DemoConfig, run_demo
 
 
 def demo(

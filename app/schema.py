@@ -1,8 +1,7 @@
-"""`nvr db ...`: migrations."""
+"""Migrate and rebuild the database: the one place that knows where the Alembic migrations live."""
 
 from pathlib import Path
 
-import typer
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
@@ -10,8 +9,6 @@ from sqlalchemy.engine import make_url
 
 import migrations
 from app.settings import get_settings
-
-app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
 MIGRATIONS = Path(migrations.__file__).resolve().parent
 
@@ -23,6 +20,21 @@ def alembic_config(url: str | None = None) -> Config:
     config.set_main_option("path_separator", "os")
     config.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     return config
+
+
+def upgrade(revision: str = "head", *, url: str | None = None) -> None:
+    """Apply migrations up to `revision` on `url` (default DATABASE_URL)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(revision: str, *, url: str | None = None) -> None:
+    """Revert migrations down to `revision` on `url` (default DATABASE_URL)."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def check(*, url: str | None = None) -> None:
+    """Fail when the models and the migrations disagree."""
+    command.check(alembic_config(url))
 
 
 def rebuild_database(url: str) -> None:
@@ -38,24 +50,4 @@ def rebuild_database(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    command.upgrade(alembic_config(url), "head")
-
-
-@app.command()
-def upgrade(revision: str = typer.Argument("head")) -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
-    command.upgrade(alembic_config(), revision)
-    typer.echo(f"database at {revision}")
-
-
-@app.command()
-def downgrade(revision: str = typer.Argument(..., help="e.g. base, or -1")) -> None:
-    """Revert migrations down to REVISION."""
-    command.downgrade(alembic_config(), revision)
-    typer.echo(f"database at {revision}")
-
-
-@app.command()
-def check() -> None:
-    """Fail when the models and the migrations disagree."""
-    command.check(alembic_config())
+    upgrade(url=url)

@@ -20,12 +20,12 @@ from pydantic import BaseModel, Field
 
 from alerts.replies import twilio_keyword
 from alerts.segments import count_segments
-from alerts.simulator.config import SimulatorConfig
-from alerts.simulator.delivery import API_VERSION, DeliveryWorker
-from alerts.simulator.errors import API_ERRORS, DELIVERY_ERRORS, error_body
-from alerts.simulator.page import conversations_page
-from alerts.simulator.store import INBOUND, OUTBOUND, MessageStore, SimMessage
-from alerts.simulator.webhooks import WebhookClient
+from simulator.config import SimulatorConfig
+from simulator.delivery import API_VERSION, DeliveryWorker
+from simulator.errors import API_ERRORS, DELIVERY_ERRORS, error_body
+from simulator.page import conversations_page
+from simulator.store import INBOUND, OUTBOUND, MessageStore, SimMessage
+from simulator.webhooks import WebhookClient
 
 log = structlog.get_logger(__name__)
 

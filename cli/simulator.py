@@ -2,9 +2,9 @@
 
 import typer
 
-from alerts.simulator.config import SimulatorConfig
-from alerts.simulator.server import serve
 from app.settings import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN, get_settings
+from simulator.config import SimulatorConfig
+from simulator.server import serve
 
 
 def simulator_config(

@@ -7,9 +7,9 @@ import httpx
 import pytest
 
 from alerts.signature import SIGNATURE_HEADER, is_valid_signature
-from alerts.simulator import SimulatorConfig
-from alerts.simulator.client import SimulatorClient
-from tests.alerts.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_until
+from simulator import SimulatorConfig
+from simulator.client import SimulatorClient
+from tests.simulator.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_until
 
 VOLUNTEER = "+447700900123"
 

@@ -8,8 +8,8 @@ from rich.console import Console
 
 from app.db import unit_of_work
 from app.settings import get_settings
-from app.volunteer.seed import analyze_reserve, seed_volunteers
 from geo.places import find_town
+from tools.reserve import analyze_reserve, seed_volunteers
 
 
 def seed(

@@ -8,10 +8,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
-from app.cli import areas, db, demo, seed, simulator, token, volunteers
 from app.db import get_engine
 from app.health import database_problem, redis_problem, safe_url
 from app.settings import get_settings
+from cli import areas, db, demo, seed, simulator, token, volunteers
 
 cli = typer.Typer(help="nvr: National Volunteer Reserve operator tools.", no_args_is_help=True)
 cli.add_typer(db.app, name="db")

@@ -1,0 +1,1 @@
+"""Outside the product's layers: the demo and the synthetic reserve, shared by the CLI and benchmarks."""
