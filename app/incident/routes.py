@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from app.api.deps import CoordinatorToken, SessionDep, SettingsDep
+from app.api.params import Id, Offset
 from app.auth.service import actor_of
 from app.callout.service import close_incident
-from app.deps import CoordinatorToken, SessionDep, SettingsDep
-from app.fields import Id, Offset
 from app.incident import service
 from app.incident.models import IncidentStatus
 from app.incident.schemas import CalloutRead, IncidentCreate, IncidentPage, IncidentRead, IncidentUpdate

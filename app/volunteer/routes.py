@@ -5,10 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
 
+from app.api.deps import AdminToken, CoordinatorToken, SessionDep, SettingsDep
+from app.api.params import Id, Offset
 from app.auth.service import actor_of
-from app.deps import AdminToken, CoordinatorToken, SessionDep, SettingsDep
 from app.errors import InvalidInput
-from app.fields import Id, Offset
 from app.incident.service import policy_from
 from app.volunteer import flows, importer, service
 from app.volunteer.models import VolunteerStatus

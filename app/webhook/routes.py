@@ -10,17 +10,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from alerts.signature import SIGNATURE_HEADER
+from app.api.deps import SessionDep, SettingsDep
 from app.callout.service import WavePolicy
-from app.deps import SessionDep, SettingsDep
+from app.errors import Forbidden
 from app.incident.service import policy_from
 from app.settings import Settings
 from app.webhook.fields import RefusedWebhook, inbound_sms, receipt
 from app.webhook.inbox import act_on_stored, apply_receipt_batch, schedule_inbound, schedule_receipts
 from app.webhook.service import record_refusal, store_inbound, store_receipt_once
-from app.webhook.signature import BadSignature, ReplayedWebhook, TwilioWebhook, Webhook, verify
+from app.webhook.signature import BadSignature, ReplayedWebhook, Webhook, verify
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
@@ -31,6 +33,30 @@ REFUSED: dict[int | str, dict[str, Any]] = {
     409: {"description": "signature already used"},
     422: {"description": "fields not shaped as Twilio sends them"},
 }
+
+
+def public_url(request: Request, settings: Settings) -> str:
+    """The exact URL Twilio signed: our public base (we may be behind a proxy) plus path and query."""
+    url = settings.public_base_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return url
+
+
+async def twilio_webhook(request: Request, settings: SettingsDep) -> Webhook:
+    """The webhook's form fields and signature, unverified; 403 when webhooks are disabled."""
+    if not settings.twilio_auth_token:
+        raise Forbidden("Twilio webhooks are disabled: TWILIO_AUTH_TOKEN is not set")
+    form = await request.form()
+    return Webhook(
+        path=request.url.path,
+        url=public_url(request, settings),
+        params={key: str(value) for key, value in form.multi_items()},
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+    )
+
+
+TwilioWebhook = Annotated[Webhook, Depends(twilio_webhook)]
 
 
 class Consequences:
