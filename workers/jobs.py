@@ -14,7 +14,6 @@ from alerts.ratelimit import RateLimiter
 from alerts.sender import SendError, TransientSendError
 from app.callout import service as callouts
 from app.db import unit_of_work
-from app.incident.service import policy_from
 from app.map import capacity
 from app.message import delivery
 from app.message.sender import get_sender, status_callback_url
@@ -91,9 +90,7 @@ def send_one(outgoing: delivery.Outgoing) -> str:
         return "retrying" if delay is not None else "failed"
     crash_point("after_accept")
     with unit_of_work() as session:
-        delivery.record_sent(
-            session, message_id=outgoing.message_id, result=result, policy=policy_from(settings)
-        )
+        delivery.record_sent(session, message_id=outgoing.message_id, result=result)
     return "sent"
 
 
@@ -104,7 +101,6 @@ def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | Non
             session,
             message_id=outgoing.message_id,
             error=error,
-            policy=policy_from(get_settings()),
             retry=retry_policy(),
             rng=_rng,
         )
@@ -113,7 +109,7 @@ def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | Non
 def run_wave(incident_id: int) -> int:
     """A wave timer fired: call more people for unfilled needs and set the next timer."""
     with unit_of_work() as session:
-        return callouts.run_wave(session, incident_id=incident_id, policy=policy_from(get_settings()))
+        return callouts.run_wave(session, incident_id=incident_id)
 
 
 def refresh_capacity() -> int:

@@ -8,7 +8,6 @@ import time
 import structlog
 from rq import SimpleWorker
 
-from app.incident.service import policy_from
 from app.logs import configure_logging
 from app.queue import LOW, QUEUE_ORDER, PendingJob, enqueue_all, get_queue, get_redis
 from app.settings import get_settings
@@ -44,7 +43,7 @@ def run_cron() -> None:
     """
     configure_logging()
     settings = get_settings()
-    reconciler = Reconciler(policy_from(settings))
+    reconciler = Reconciler()
     next_capacity = 0.0
     while True:
         started = time.monotonic()

@@ -55,12 +55,9 @@ def update(
     data: IncidentUpdate,
     session: SessionDep,
     token: CoordinatorToken,
-    settings: SettingsDep,
 ) -> IncidentRead:
     """Change need counts: raising calls more people, lowering stands down the surplus."""
-    incident = service.update_incident(
-        session, incident_id=incident_id, data=data, actor=actor_of(token), settings=settings
-    )
+    incident = service.update_incident(session, incident_id=incident_id, data=data, actor=actor_of(token))
     return service.to_read(session, incident)
 
 

@@ -49,6 +49,7 @@ class IncidentCreate(BaseModel):
     overask: float | None = Field(default=None, ge=1.0, le=20.0)
     wave_timeout_s: int | None = Field(default=None, ge=1, le=86_400)
     max_radius_km: float | None = Field(default=None, gt=0, le=300)
+    radius_step_km: float | None = Field(default=None, gt=0, le=300)
 
     @field_validator("area")
     @classmethod
@@ -120,6 +121,7 @@ class IncidentRead(BaseModel):
     overask: float
     wave_timeout_s: int
     max_radius_km: float
+    radius_step_km: float
     created_at: datetime
     closed_at: datetime | None
     needs: list[NeedRead]

@@ -175,9 +175,7 @@ def take_back_expired(session: Session) -> Sequence[tuple[int, MessageKind]]:
     return [(message_id, kind) for message_id, kind in rows]
 
 
-def record_sent(
-    session: Session, *, message_id: int, result: SendResult, policy: callouts.WavePolicy
-) -> None:
+def record_sent(session: Session, *, message_id: int, result: SendResult) -> None:
     """Store the provider's SID and apply any receipt that raced ahead of us."""
     message = session.get_one(Message, message_id, with_for_update=True)
     message.provider_sid = result.sid
@@ -187,7 +185,7 @@ def record_sent(
     advance_status(message, status=status)
     session.flush()
     if apply_receipts(session, message=message):
-        _undelivered(session, message=message, policy=policy)
+        _undelivered(session, message=message)
 
 
 def record_failure(
@@ -195,7 +193,6 @@ def record_failure(
     *,
     message_id: int,
     error: SendError,
-    policy: callouts.WavePolicy,
     retry: RetryPolicy,
     rng: random.Random,
 ) -> float | None:
@@ -229,15 +226,12 @@ def record_failure(
             session,
             callout_id=message.callout_id,
             reason=f"send failed: {error.code or error.message}",
-            policy=policy,
         )
-    _act_on_code(session, message=message, code=error.code, policy=policy)
+    _act_on_code(session, message=message, code=error.code)
     return None
 
 
-def _act_on_code(
-    session: Session, *, message: Message, code: int | None, policy: callouts.WavePolicy
-) -> None:
+def _act_on_code(session: Session, *, message: Message, code: int | None) -> None:
     """Twilio's permanent errors say something about the person: record it so we stop trying."""
     if message.volunteer_id is None:
         return
@@ -252,13 +246,12 @@ def _act_on_code(
             entity_id=volunteer.id,
             detail={"code": code},
         )
-        callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
+        callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out")
     elif number_invalid(code) and volunteer.status is VolunteerStatus.active:
         callouts.release_volunteer(
             session,
             volunteer_id=volunteer.id,
             reason="number invalid",
-            policy=policy,
             status=VolunteerStatus.paused,
         )
         record(
@@ -271,7 +264,7 @@ def _act_on_code(
         )
 
 
-def _undelivered(session: Session, *, message: Message, policy: callouts.WavePolicy) -> None:
+def _undelivered(session: Session, *, message: Message) -> None:
     """A call-up the network could not deliver counts as failed, and a replacement is called."""
     record(
         session,
@@ -283,21 +276,19 @@ def _undelivered(session: Session, *, message: Message, policy: callouts.WavePol
     )
     if message.kind is MessageKind.callup and message.callout_id is not None:
         reason = f"{message.status.value} ({message.error_code})"
-        callouts.replace_failed(session, callout_id=message.callout_id, reason=reason, policy=policy)
+        callouts.replace_failed(session, callout_id=message.callout_id, reason=reason)
 
 
-def receive_receipt(
-    session: Session, *, sid: str, status: str, error_code: int | None, policy: callouts.WavePolicy
-) -> None:
+def receive_receipt(session: Session, *, sid: str, status: str, error_code: int | None) -> None:
     """A delivery receipt: stored once, applied forward-only to its message when we know the SID."""
     if not store_receipt(session, sid=sid, status=status, error_code=error_code):
         return
     message = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
     if message is not None:
-        apply_stored_receipts(session, message=message, policy=policy)
+        apply_stored_receipts(session, message=message)
 
 
-def apply_stored_receipts(session: Session, *, message: Message, policy: callouts.WavePolicy) -> None:
+def apply_stored_receipts(session: Session, *, message: Message) -> None:
     """Apply a locked message's stored receipts; an undelivered call-up is replaced."""
     if apply_receipts(session, message=message):
-        _undelivered(session, message=message, policy=policy)
+        _undelivered(session, message=message)

@@ -14,7 +14,6 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.callout.service import WavePolicy
 from app.message.delivery import apply_stored_receipts
 from app.message.models import Message, Receipt
 from app.queue import HIGH, PendingJob, enqueue_after_commit, enqueue_all, get_redis
@@ -61,16 +60,16 @@ def job_started(flag: str) -> None:
     get_redis().delete(flag)
 
 
-def act_on_stored(session: Session, *, policy: WavePolicy) -> int:
+def act_on_stored(session: Session) -> int:
     """Act on every stored inbound SMS, each in its own commit; returns how many."""
     done = 0
-    while process_oldest(session, policy=policy):
+    while process_oldest(session):
         session.commit()
         done += 1
     return done
 
 
-def apply_receipt_batch(session: Session, *, policy: WavePolicy, limit: int = RECEIPT_BATCH) -> int:
+def apply_receipt_batch(session: Session, *, limit: int = RECEIPT_BATCH) -> int:
     """Apply the stored receipts of up to `limit` messages (skipping messages another worker holds)."""
     unapplied = (
         select(Message.id)
@@ -85,7 +84,7 @@ def apply_receipt_batch(session: Session, *, policy: WavePolicy, limit: int = RE
         .with_for_update(skip_locked=True)
     ).all()
     for message in messages:
-        apply_stored_receipts(session, message=message, policy=policy)
+        apply_stored_receipts(session, message=message)
     session.flush()
     return len(messages)
 

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts.signature import SIGNATURE_HEADER
 from app.api.deps import SessionDep, SettingsDep
-from app.callout.service import WavePolicy
 from app.errors import Forbidden
-from app.incident.service import policy_from
 from app.settings import Settings
 from app.webhook.fields import RefusedWebhook, inbound_sms, receipt
 from app.webhook.inbox import act_on_stored, apply_receipt_batch, schedule_inbound, schedule_receipts
@@ -62,11 +60,11 @@ TwilioWebhook = Annotated[Webhook, Depends(twilio_webhook)]
 class Consequences:
     """By default the consequences of a stored webhook are queued for a worker once it has committed."""
 
-    def inbound(self, session: Session, *, policy: WavePolicy) -> None:
+    def inbound(self, session: Session) -> None:
         """Queue a job that acts on stored SMS (one per burst)."""
         schedule_inbound()
 
-    def receipts(self, session: Session, *, policy: WavePolicy) -> None:
+    def receipts(self, session: Session) -> None:
         """Queue a job that applies stored receipts."""
         schedule_receipts()
 
@@ -75,13 +73,13 @@ class InlineConsequences(Consequences):
     """Act at once in the request's own session after the store has committed (a process without
     workers; the in-transaction API tests)."""
 
-    def inbound(self, session: Session, *, policy: WavePolicy) -> None:
+    def inbound(self, session: Session) -> None:
         """Act on stored SMS now."""
-        act_on_stored(session, policy=policy)
+        act_on_stored(session)
 
-    def receipts(self, session: Session, *, policy: WavePolicy) -> None:
+    def receipts(self, session: Session) -> None:
         """Apply stored receipts now."""
-        while apply_receipt_batch(session, policy=policy):
+        while apply_receipt_batch(session):
             session.commit()
 
 
@@ -112,7 +110,7 @@ def _inbound(webhook: Webhook, session: Session, settings: Settings, consequence
         stored = store_inbound(session, sms=sms, signature=webhook.signature)
     session.commit()  # the 2xx means it is stored
     if stored is not None:
-        consequences.inbound(session, policy=policy_from(settings))
+        consequences.inbound(session)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
@@ -144,5 +142,5 @@ def delivery_receipt(
         stored = store_receipt_once(session, receipt=fields, signature=webhook.signature)
     session.commit()
     if stored:
-        consequences.receipts(session, policy=policy_from(settings))
+        consequences.receipts(session)
     return Response(status_code=204)
