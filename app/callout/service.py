@@ -21,6 +21,7 @@ from app.callout.models import Callout, CalloutStatus
 from app.callout.selection import find_candidates
 from app.errors import NotFound
 from app.incident.models import Incident, IncidentStatus, Need
+from app.jobs import RUN_WAVE
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import cancel_unsent, outbound, queue_all
 from app.queue import DEFAULT, PendingJob, enqueue_after_commit
@@ -29,7 +30,6 @@ from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import set_status
 
 UK = ZoneInfo("Europe/London")
-WAVE_JOB = "workers.jobs.run_wave"
 SYSTEM = "system"
 # Call-ups still holding a volunteer: asked and not answered, or accepted.
 ENGAGED = (CalloutStatus.called, CalloutStatus.accepted)
@@ -196,7 +196,7 @@ def schedule_wave(session: Session, *, incident: Incident, now: datetime) -> Non
     incident.next_wave_at = due
     job_id = f"wave-{incident.id}-{int(due.timestamp() * 1000)}"
     enqueue_after_commit(
-        session, PendingJob(WAVE_JOB, (incident.id,), DEFAULT, job_id, incident.wave_timeout_s)
+        session, PendingJob(RUN_WAVE, (incident.id,), DEFAULT, job_id, incident.wave_timeout_s)
     )
 
 
