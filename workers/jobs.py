@@ -15,7 +15,7 @@ from alerts.sender import SendError, TransientSendError
 from app.callout import service as callouts
 from app.db import unit_of_work
 from app.map import capacity
-from app.message import delivery
+from app.message import delivery, retry
 from app.message.sender import get_sender, status_callback_url
 from app.queue import get_redis
 from app.settings import get_settings
@@ -34,16 +34,6 @@ def rate_limiter() -> RateLimiter:
     settings = get_settings()
     burst = max(1, int(settings.sms_rate_per_second))
     return RateLimiter(get_redis(), key=RATE_KEY, rate_per_second=settings.sms_rate_per_second, burst=burst)
-
-
-def retry_policy() -> delivery.RetryPolicy:
-    """Retry settings for transient send failures."""
-    settings = get_settings()
-    return delivery.RetryPolicy(
-        max_attempts=settings.send_max_attempts,
-        base_s=settings.send_backoff_base_s,
-        cap_s=settings.send_backoff_cap_s,
-    )
 
 
 def send_messages(message_ids: list[int]) -> dict[str, int]:
@@ -101,7 +91,7 @@ def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | Non
             session,
             message_id=outgoing.message_id,
             error=error,
-            retry=retry_policy(),
+            retry=retry.from_settings(get_settings()),
             rng=_rng,
         )
 

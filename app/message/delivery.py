@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.sender import SendError, SendResult, TransientSendError, consent_revoked, number_invalid
+from alerts.sender import SendError, SendResult, consent_revoked, number_invalid
 from app.audit.service import record
 from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
 from app.incident.models import Incident, IncidentStatus
 from app.message.models import Direction, Message, MessageKind, MessageStatus
+from app.message.retry import RetryPolicy, next_attempt_at, retry_delay_s
 from app.message.service import (
     RECEIPT_STATUSES,
     advance_status,
@@ -34,27 +35,12 @@ from app.volunteer.service import set_status
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently a transient failure is retried (from settings)."""
-
-    max_attempts: int = 5
-    base_s: float = 2.0
-    cap_s: float = 120.0
-
-
-@dataclass(frozen=True)
 class Outgoing:
     """What the worker needs to make the provider call, read under lock."""
 
     message_id: int
     to: str
     body: str
-
-
-def backoff_s(attempt: int, retry_after: float | None, retry: RetryPolicy, rng: random.Random) -> float:
-    """Exponential backoff with jitter, bounded, never sooner than the provider asked."""
-    delay = min(retry.cap_s, retry.base_s * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.5)
-    return max(delay, retry_after or 0.0)
 
 
 def _still_wanted(
@@ -201,10 +187,10 @@ def record_failure(
     if message.status is not MessageStatus.sending:
         return None
     message.claimed_by = message.lease_until = None
-    if isinstance(error, TransientSendError) and message.attempts < retry.max_attempts:
-        delay = backoff_s(message.attempts, error.retry_after, retry, rng)
+    delay = retry_delay_s(error, attempts=message.attempts, retry=retry, rng=rng)
+    if delay is not None:
         message.status = MessageStatus.pending
-        message.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+        message.next_attempt_at = next_attempt_at(datetime.now(UTC), delay)
         message.error_code = error.code
         message.error_message = error.message[:300]
         enqueue_after_commit(session, *send_jobs([(message.id, message.kind)], delay_s=delay))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from alerts.sender import PermanentSendError, SendResult, TransientSendError
 from alerts.signature import SIGNATURE_HEADER, compute_signature
 from app.callout.models import Callout, CalloutStatus
-from app.message import delivery
+from app.message import delivery, retry
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import outbound, queue_all, queue_for
 from app.queue import HIGH, LOW, QUEUE_ORDER
@@ -21,7 +21,7 @@ from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 
-RETRY = delivery.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
+RETRY = retry.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
 LEASE = {"holder": "test-worker", "lease_s": 30.0}
 
 
@@ -128,8 +128,8 @@ def test_transient_errors_back_off_then_fail(db: Session, callup: Message) -> No
 
 def test_backoff_is_bounded_and_honours_retry_after() -> None:
     rng = random.Random(0)
-    assert all(delivery.backoff_s(n, None, RETRY, rng) <= RETRY.cap_s * 1.5 for n in range(1, 30))
-    assert delivery.backoff_s(1, 30.0, RETRY, rng) == 30.0
+    assert all(retry.backoff_s(n, None, RETRY, rng) <= RETRY.cap_s * 1.5 for n in range(1, 30))
+    assert retry.backoff_s(1, 30.0, RETRY, rng) == 30.0
 
 
 def test_callups_go_before_stand_downs() -> None:

@@ -19,7 +19,7 @@ from app.audit.models import AuditEvent
 from app.callout.models import Callout, CalloutStatus
 from app.cli import volunteers as volunteers_cli
 from app.cli.main import cli
-from app.message import delivery
+from app.message import delivery, retry
 from app.message.models import Direction, Message, MessageKind, MessageStatus, Receipt
 from app.settings import get_settings
 from app.volunteer.importer import import_volunteers
@@ -28,7 +28,7 @@ from app.volunteer.phone import phone_fingerprint
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 
-RETRY = delivery.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
+RETRY = retry.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
 NAME = "Ada Lovelace"
 STREET = "12 Acacia Avenue"
 CARLISLE = [-2.9350, 54.8925]
