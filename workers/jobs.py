@@ -1,4 +1,4 @@
-"""The RQ jobs, importable by dotted path (`workers.jobs.send_message`, ...).
+"""The RQ jobs, importable by the dotted paths app/jobs.py names (`workers.jobs.send_messages`, ...).
 
 Each job opens its own unit of work, works from ids, and does nothing harmful when run twice or when
 its row is gone: the database decides what still needs doing.
