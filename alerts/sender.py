@@ -18,6 +18,9 @@ from alerts.segments import count_segments
 log = structlog.get_logger(__name__)
 
 TWILIO_API_BASE = "https://api.twilio.com"
+# The longest one provider request may take (connect, then each read); a send that hangs longer fails
+# as transient and is retried. A live worker's lease heartbeat covers the wait (workers/lease.py).
+SEND_TIMEOUT_S = 10.0
 
 # Twilio error codes the caller acts on.
 TOO_MANY_REQUESTS = 20429
@@ -142,7 +145,7 @@ class TwilioSender:
         from_number: str | None = None,
         messaging_service_sid: str | None = None,
         api_base: str | None = None,
-        timeout_s: float = 10.0,
+        timeout_s: float = SEND_TIMEOUT_S,
     ) -> None:
         if not from_number and not messaging_service_sid:
             raise ValueError("TwilioSender needs a from_number or a messaging_service_sid")

@@ -1,4 +1,4 @@
-"""Constrained types shared by every route and schema, so bad input is a 422 at the edge, never a 500.
+"""Constrained types shared by every schema, so bad input is a 422 at the edge, never a 500.
 
 Each type says what the database or the domain can hold: PostgreSQL integers are 32-bit and its text
 cannot contain NUL; an instant without a UTC offset is ambiguous, and Python dates end in year 9999.
@@ -7,16 +7,11 @@ cannot contain NUL; an instant without a UTC offset is ambiguous, and Python dat
 from datetime import UTC, datetime, time
 from typing import Annotated
 
-from fastapi import Path, Query
 from pydantic import AfterValidator, WithJsonSchema
 
 INT4_MAX = 2**31 - 1
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-Id = Annotated[int, Path(ge=0, le=INT4_MAX, description="a record id")]
-IdQuery = Annotated[int | None, Query(ge=0, le=INT4_MAX, description="a record id")]
-Offset = Annotated[int, Query(ge=0, le=INT4_MAX, description="how many items to skip")]
 
 
 def refuse_nul(value: str) -> str:

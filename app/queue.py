@@ -1,8 +1,8 @@
 """Enqueueing background jobs by dotted name, only after the database transaction commits.
 
-The app never imports `workers`: jobs are named by string. A job queued inside a transaction that rolls
-back is dropped; a job whose enqueue fails after commit is found again by the reconciler, because the
-database row it works on is the source of truth.
+The app never imports `workers`: jobs are named by string (app/jobs.py). A job queued inside a
+transaction that rolls back is dropped; a job whose enqueue fails after commit is found again by the
+reconciler, because the database row it works on is the source of truth.
 
 A send job's id names its messages, so what Redis holds is read from RQ's own queues and scheduled
 registries (`messages_waiting`): nothing beside them can go stale when a worker dies or Redis is wiped.

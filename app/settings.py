@@ -36,9 +36,11 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=5, ge=1, le=20)
     send_backoff_base_s: float = Field(default=2.0, gt=0)
     send_backoff_cap_s: float = Field(default=120.0, gt=0)
-    # A killed worker's messages are sent again within about lease + reconcile interval + a send.
+    # A killed worker's messages are sent again within about lease + reconcile interval + a send (at most
+    # alerts.sender.SEND_TIMEOUT_S).
     reconcile_every_s: int = Field(default=2, ge=1)
-    # A claim lasts this long unless its worker's heartbeat (every third of it) renews it.
+    # A claim lasts this long unless its worker's heartbeat (every third of it) renews it; the heartbeat,
+    # not the lease, covers a provider call as long as alerts.sender.SEND_TIMEOUT_S.
     message_lease_s: int = Field(default=6, ge=3)
     capacity_refresh_every_s: int = Field(default=300, ge=10)
     fault_point: FaultPoint = ""

@@ -28,11 +28,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.api import create_app
+from app.api.deps import get_session
 from app.area.service import area_around, import_areas
 from app.auth.models import Role
 from app.auth.service import create_token
 from app.db import get_sessionmaker
-from app.deps import get_session
 from app.map.capacity import refresh_capacity
 from app.volunteer.models import Volunteer
 from benchmarks.database import BASE_URL, fresh_database, percentile

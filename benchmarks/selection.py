@@ -48,6 +48,7 @@ def run(volunteers: int, incidents: int) -> None:
                 overask=2,
                 wave_timeout_s=600,
                 max_radius_km=80,
+                radius_step_km=10,
                 created_by="benchmark",
                 notes="",
             )

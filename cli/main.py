@@ -35,7 +35,7 @@ def api(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         port=port,
         workers=workers,
         log_level="warning",
-        # Its access log would show query strings; app.access_log writes one without them.
+        # Its access log would show query strings; app.api.access_log writes one without them.
         access_log=False,
     )
 

@@ -1,8 +1,6 @@
 """Jobs that act on stored webhooks: inbound SMS one sender at a time in order, receipts in bulk."""
 
 from app.db import unit_of_work
-from app.incident.service import policy_from
-from app.settings import get_settings
 from app.webhook import inbox
 
 
@@ -10,17 +8,16 @@ def process_inbound() -> int:
     """Act on every stored inbound SMS, oldest first, one sender at a time; returns how many."""
     inbox.job_started(inbox.INBOUND_QUEUED)
     with unit_of_work() as session:
-        return inbox.act_on_stored(session, policy=policy_from(get_settings()))
+        return inbox.act_on_stored(session)
 
 
 def apply_receipts() -> int:
     """Apply every stored receipt whose message we know, a batch per transaction; returns messages."""
     inbox.job_started(inbox.RECEIPTS_QUEUED)
-    policy = policy_from(get_settings())
     total = 0
     while True:
         with unit_of_work() as session:
-            applied = inbox.apply_receipt_batch(session, policy=policy)
+            applied = inbox.apply_receipt_batch(session)
         total += applied
         if applied == 0:
             return total

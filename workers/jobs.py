@@ -1,4 +1,4 @@
-"""The RQ jobs, importable by dotted path (`workers.jobs.send_message`, ...).
+"""The RQ jobs, importable by the dotted paths app/jobs.py names (`workers.jobs.send_messages`, ...).
 
 Each job opens its own unit of work, works from ids, and does nothing harmful when run twice or when
 its row is gone: the database decides what still needs doing.
@@ -14,9 +14,8 @@ from alerts.ratelimit import RateLimiter
 from alerts.sender import SendError, TransientSendError
 from app.callout import service as callouts
 from app.db import unit_of_work
-from app.incident.service import policy_from
 from app.map import capacity
-from app.message import delivery
+from app.message import delivery, retry
 from app.message.sender import get_sender, status_callback_url
 from app.queue import get_redis
 from app.settings import get_settings
@@ -35,16 +34,6 @@ def rate_limiter() -> RateLimiter:
     settings = get_settings()
     burst = max(1, int(settings.sms_rate_per_second))
     return RateLimiter(get_redis(), key=RATE_KEY, rate_per_second=settings.sms_rate_per_second, burst=burst)
-
-
-def retry_policy() -> delivery.RetryPolicy:
-    """Retry settings for transient send failures."""
-    settings = get_settings()
-    return delivery.RetryPolicy(
-        max_attempts=settings.send_max_attempts,
-        base_s=settings.send_backoff_base_s,
-        cap_s=settings.send_backoff_cap_s,
-    )
 
 
 def send_messages(message_ids: list[int]) -> dict[str, int]:
@@ -91,9 +80,7 @@ def send_one(outgoing: delivery.Outgoing) -> str:
         return "retrying" if delay is not None else "failed"
     crash_point("after_accept")
     with unit_of_work() as session:
-        delivery.record_sent(
-            session, message_id=outgoing.message_id, result=result, policy=policy_from(settings)
-        )
+        delivery.record_sent(session, message_id=outgoing.message_id, result=result)
     return "sent"
 
 
@@ -104,8 +91,7 @@ def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | Non
             session,
             message_id=outgoing.message_id,
             error=error,
-            policy=policy_from(get_settings()),
-            retry=retry_policy(),
+            retry=retry.from_settings(get_settings()),
             rng=_rng,
         )
 
@@ -113,7 +99,7 @@ def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | Non
 def run_wave(incident_id: int) -> int:
     """A wave timer fired: call more people for unfilled needs and set the next timer."""
     with unit_of_work() as session:
-        return callouts.run_wave(session, incident_id=incident_id, policy=policy_from(get_settings()))
+        return callouts.run_wave(session, incident_id=incident_id)
 
 
 def refresh_capacity() -> int:

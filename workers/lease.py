@@ -1,8 +1,9 @@
 """This worker process's leases on the messages it claims: its holder name and the heartbeat.
 
 One daemon thread per process renews every lease the process holds, in one statement, a few times per
-lease period, so a live worker keeps its messages through a slow provider call or a long wait for the
-send rate, and a dead one loses them within one lease period.
+lease period, so a live worker keeps its messages through a slow provider call (up to
+alerts.sender.SEND_TIMEOUT_S, which may be longer than a lease) or a long wait for the send rate, and a
+dead one loses them within one lease period.
 """
 
 import os

@@ -8,18 +8,16 @@ import time
 import structlog
 from rq import SimpleWorker
 
-from app.incident.service import policy_from
+# Importing the jobs preloads every module a job needs before the worker takes work.
+import workers.jobs  # noqa: F401
+from app.jobs import REFRESH_CAPACITY
 from app.logs import configure_logging
 from app.queue import LOW, QUEUE_ORDER, PendingJob, enqueue_all, get_queue, get_redis
 from app.settings import get_settings
-
-# Importing the jobs also preloads every module a job needs before the worker takes work.
-from workers.jobs import refresh_capacity
 from workers.reconcile import Reconciler
 
 log = structlog.get_logger(__name__)
 MAINTENANCE_EVERY_S = 15
-CAPACITY_JOB = f"{refresh_capacity.__module__}.{refresh_capacity.__name__}"
 
 
 def run_worker(*, burst: bool = False, with_scheduler: bool = True) -> None:
@@ -44,7 +42,7 @@ def run_cron() -> None:
     """
     configure_logging()
     settings = get_settings()
-    reconciler = Reconciler(policy_from(settings))
+    reconciler = Reconciler()
     next_capacity = 0.0
     while True:
         started = time.monotonic()
@@ -52,7 +50,7 @@ def run_cron() -> None:
             reconciler.run()
             if started >= next_capacity:
                 slot = int(time.time() // settings.capacity_refresh_every_s)
-                enqueue_all([PendingJob(CAPACITY_JOB, (), LOW, f"capacity-{slot}")])
+                enqueue_all([PendingJob(REFRESH_CAPACITY, (), LOW, f"capacity-{slot}")])
                 next_capacity = started + settings.capacity_refresh_every_s
         except Exception as exc:  # the reconciler must outlive any outage
             log.error("reconcile.failed", error=str(exc))

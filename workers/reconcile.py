@@ -41,7 +41,6 @@ LOCK_KEY = 0x6E7672_01  # pg advisory lock: one reconciler pass at a time
 class Reconciler:
     """The reconciler of one process; it remembers which messages the last pass found unheld."""
 
-    policy: callouts.WavePolicy
     redis: Redis | None = None
     suspects: set[int] = field(default_factory=set)
 
@@ -53,7 +52,7 @@ class Reconciler:
             try:
                 return {
                     **self.requeue_lost(),
-                    "waves": run_overdue_waves(self.policy),
+                    "waves": run_overdue_waves(),
                     **recover_stored_webhooks(),
                 }
             finally:
@@ -86,7 +85,7 @@ def pending_due(session: Session) -> Sequence[tuple[int, MessageKind]]:
     return [(i, kind) for i, kind in rows]
 
 
-def run_overdue_waves(policy: callouts.WavePolicy) -> int:
+def run_overdue_waves() -> int:
     """Run every wave timer overdue by WAVE_GRACE here and now; each in its own transaction."""
     with unit_of_work() as session:
         overdue = session.scalars(
@@ -99,7 +98,7 @@ def run_overdue_waves(policy: callouts.WavePolicy) -> int:
     for incident_id in overdue:
         try:
             with unit_of_work() as session:
-                callouts.run_wave(session, incident_id=incident_id, policy=policy)
+                callouts.run_wave(session, incident_id=incident_id)
         except Exception as exc:  # one failing incident must not hold up the others
             log.error("reconcile.wave_failed", incident_id=incident_id, error=str(exc))
     return len(overdue)

@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
+from app.api.deps import CurrentToken, SessionDep
 from app.area import service
 from app.area.schemas import AreaPage, AreaRead
-from app.deps import CurrentToken, SessionDep
 from app.map.geojson import MEDIA_TYPE
 from app.map.scope import scope_for
 

@@ -7,7 +7,6 @@ request or job that called them commits, and queued SMS are enqueued after that 
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from app.callout.models import Callout, CalloutStatus
 from app.callout.selection import find_candidates
 from app.errors import NotFound
 from app.incident.models import Incident, IncidentStatus, Need
+from app.jobs import RUN_WAVE
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import cancel_unsent, outbound, queue_all
 from app.queue import DEFAULT, PendingJob, enqueue_after_commit
@@ -30,18 +30,9 @@ from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import set_status
 
 UK = ZoneInfo("Europe/London")
-WAVE_JOB = "workers.jobs.run_wave"
 SYSTEM = "system"
 # Call-ups still holding a volunteer: asked and not answered, or accepted.
 ENGAGED = (CalloutStatus.called, CalloutStatus.accepted)
-
-
-@dataclass(frozen=True)
-class WavePolicy:
-    """How far a need's search may widen, from settings."""
-
-    radius_step_km: float
-    max_radius_km: float
 
 
 def lock_incident(session: Session, incident_id: int) -> Incident:
@@ -80,7 +71,7 @@ def _skill_name(session: Session, code: str) -> str:
     return skill.name.lower() if skill else code.replace("_", " ")
 
 
-def top_up(session: Session, *, incident: Incident, need: Need, policy: WavePolicy, now: datetime) -> int:
+def top_up(session: Session, *, incident: Incident, need: Need, now: datetime) -> int:
     """Call enough new people that answers still awaited cover the gap times the over-ask factor.
 
     Call-ups older than the wave timeout no longer count as awaited, so each timer wave calls more.
@@ -102,7 +93,6 @@ def top_up(session: Session, *, incident: Incident, need: Need, policy: WavePoli
     want = math.ceil(gap * incident.overask) - (awaited or 0)
     if want <= 0:
         return 0
-    max_radius = min(policy.max_radius_km, incident.max_radius_km)
     while True:
         found = find_candidates(
             session,
@@ -112,9 +102,9 @@ def top_up(session: Session, *, incident: Incident, need: Need, policy: WavePoli
             starts_at=incident.starts_at,
             limit=want,
         )
-        if len(found) >= want or need.search_radius_km >= max_radius:
+        if len(found) >= want or need.search_radius_km >= incident.max_radius_km:
             break
-        widened = min(max_radius, need.search_radius_km + policy.radius_step_km)
+        widened = min(incident.max_radius_km, need.search_radius_km + incident.radius_step_km)
         record(
             session,
             actor=SYSTEM,
@@ -206,11 +196,11 @@ def schedule_wave(session: Session, *, incident: Incident, now: datetime) -> Non
     incident.next_wave_at = due
     job_id = f"wave-{incident.id}-{int(due.timestamp() * 1000)}"
     enqueue_after_commit(
-        session, PendingJob(WAVE_JOB, (incident.id,), DEFAULT, job_id, incident.wave_timeout_s)
+        session, PendingJob(RUN_WAVE, (incident.id,), DEFAULT, job_id, incident.wave_timeout_s)
     )
 
 
-def run_wave(session: Session, *, incident_id: int, policy: WavePolicy, force: bool = False) -> int:
+def run_wave(session: Session, *, incident_id: int, force: bool = False) -> int:
     """Top up every unfilled need of an open incident and schedule the next wave; returns people called.
 
     Timer jobs may fire twice or late: without `force`, a wave only runs once its time has come.
@@ -222,8 +212,7 @@ def run_wave(session: Session, *, incident_id: int, policy: WavePolicy, force: b
     if not force and incident.next_wave_at is not None and incident.next_wave_at > now:
         return 0
     called = sum(
-        top_up(session, incident=incident, need=need, policy=policy, now=now)
-        for need in needs_of(session, incident_id)
+        top_up(session, incident=incident, need=need, now=now) for need in needs_of(session, incident_id)
     )
     unfilled = [n for n in needs_of(session, incident_id) if n.filled_at is None]
     if unfilled:
@@ -313,7 +302,7 @@ def stand_down(
     return texted
 
 
-def _settle_need(session: Session, *, incident: Incident, need: Need, policy: WavePolicy) -> None:
+def _settle_need(session: Session, *, incident: Incident, need: Need) -> None:
     """After any change: stand down the surplus of a filled need, or call more for an unfilled one."""
     now = datetime.now(UTC)
     accepted = status_counts(session, need.id)[CalloutStatus.accepted]
@@ -336,10 +325,10 @@ def _settle_need(session: Session, *, incident: Incident, need: Need, policy: Wa
         stand_down(session, incident=incident, callouts=waiting, reason=StandDownReason.need_filled)
     else:
         need.filled_at = None
-        top_up(session, incident=incident, need=need, policy=policy, now=now)
+        top_up(session, incident=incident, need=need, now=now)
 
 
-def accept(session: Session, *, callout: Callout, volunteer: Volunteer, policy: WavePolicy) -> bool:
+def accept(session: Session, *, callout: Callout, volunteer: Volunteer) -> bool:
     """A YES: confirmed while the need is open, thanked and not counted once it is filled."""
     incident = lock_incident(session, callout.incident_id)
     session.refresh(callout)
@@ -387,11 +376,11 @@ def accept(session: Session, *, callout: Callout, volunteer: Volunteer, policy: 
         ref=incident.id, rendezvous=incident.rendezvous_text, when=_when(incident), exercise=incident.exercise
     )
     _reply(session, volunteer, MessageKind.confirmation, body, callout)
-    _settle_need(session, incident=incident, need=need, policy=policy)
+    _settle_need(session, incident=incident, need=need)
     return True
 
 
-def decline(session: Session, *, callout: Callout, volunteer: Volunteer, policy: WavePolicy) -> None:
+def decline(session: Session, *, callout: Callout, volunteer: Volunteer) -> None:
     """A NO: noted, acknowledged, and the next candidate is called at once rather than at the next wave."""
     incident = lock_incident(session, callout.incident_id)
     session.refresh(callout)
@@ -416,10 +405,10 @@ def decline(session: Session, *, callout: Callout, volunteer: Volunteer, policy:
         callout,
     )
     if incident.status is IncidentStatus.open:
-        _settle_need(session, incident=incident, need=need, policy=policy)
+        _settle_need(session, incident=incident, need=need)
 
 
-def replace_failed(session: Session, *, callout_id: int, reason: str, policy: WavePolicy) -> None:
+def replace_failed(session: Session, *, callout_id: int, reason: str) -> None:
     """A call-up that could not be delivered counts as failed, and someone else is called instead."""
     callout = session.get(Callout, callout_id)
     if callout is None:
@@ -441,7 +430,7 @@ def replace_failed(session: Session, *, callout_id: int, reason: str, policy: Wa
     )
     if incident.status is IncidentStatus.open:
         need = session.get_one(Need, callout.need_id)
-        _settle_need(session, incident=incident, need=need, policy=policy)
+        _settle_need(session, incident=incident, need=need)
 
 
 def lock_engagements(session: Session, *, volunteer_id: int) -> dict[int, Incident]:
@@ -460,7 +449,6 @@ def release_volunteer(
     *,
     volunteer_id: int,
     reason: str,
-    policy: WavePolicy,
     status: VolunteerStatus | None = None,
     notify: bool = False,
 ) -> int:
@@ -502,11 +490,11 @@ def release_volunteer(
         )
         if incident.status is IncidentStatus.open:
             for need_id in sorted({c.need_id for c in released}):
-                _settle_need(session, incident=incident, need=session.get_one(Need, need_id), policy=policy)
+                _settle_need(session, incident=incident, need=session.get_one(Need, need_id))
     return len(ended)
 
 
-def change_count(session: Session, *, incident: Incident, need: Need, count: int, policy: WavePolicy) -> None:
+def change_count(session: Session, *, incident: Incident, need: Need, count: int) -> None:
     """Raising a count calls more people; lowering it stands down the surplus (newest acceptances first)."""
     need.count = count
     accepted = list(
@@ -518,7 +506,7 @@ def change_count(session: Session, *, incident: Incident, need: Need, count: int
     )
     surplus = accepted[: max(0, len(accepted) - count)]
     stand_down(session, incident=incident, callouts=surplus, reason=StandDownReason.fewer_needed)
-    _settle_need(session, incident=incident, need=need, policy=policy)
+    _settle_need(session, incident=incident, need=need)
 
 
 def close_incident(session: Session, *, incident_id: int, actor: str) -> int:

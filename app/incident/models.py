@@ -70,6 +70,7 @@ class Incident(TimestampMixin, Base):
     overask: Mapped[float] = mapped_column(Float)
     wave_timeout_s: Mapped[int] = mapped_column(Integer)
     max_radius_km: Mapped[float] = mapped_column(Float)
+    radius_step_km: Mapped[float] = mapped_column(Float)
     next_wave_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(120))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

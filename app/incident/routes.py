@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from app.api.deps import CoordinatorToken, SessionDep, SettingsDep
+from app.api.params import Id, Offset
 from app.auth.service import actor_of
 from app.callout.service import close_incident
-from app.deps import CoordinatorToken, SessionDep, SettingsDep
-from app.fields import Id, Offset
 from app.incident import service
 from app.incident.models import IncidentStatus
 from app.incident.schemas import CalloutRead, IncidentCreate, IncidentPage, IncidentRead, IncidentUpdate
@@ -55,12 +55,9 @@ def update(
     data: IncidentUpdate,
     session: SessionDep,
     token: CoordinatorToken,
-    settings: SettingsDep,
 ) -> IncidentRead:
     """Change need counts: raising calls more people, lowering stands down the surplus."""
-    incident = service.update_incident(
-        session, incident_id=incident_id, data=data, actor=actor_of(token), settings=settings
-    )
+    incident = service.update_incident(session, incident_id=incident_id, data=data, actor=actor_of(token))
     return service.to_read(session, incident)
 
 

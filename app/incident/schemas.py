@@ -13,7 +13,7 @@ from geo.geojson import parse_area
 MAX_AREA_KM2 = 50_000
 
 
-class NeedIn(BaseModel):
+class NeedCreate(BaseModel):
     """How many people with one skill."""
 
     model_config = ConfigDict(extra="forbid")
@@ -22,7 +22,7 @@ class NeedIn(BaseModel):
     count: int = Field(ge=1, le=5000)
 
 
-class RendezvousIn(BaseModel):
+class RendezvousCreate(BaseModel):
     """Where accepted volunteers go."""
 
     model_config = ConfigDict(extra="forbid")
@@ -40,15 +40,16 @@ class IncidentCreate(BaseModel):
     kind: IncidentKind
     area: dict[str, Any]
     radius_km: float = Field(default=10.0, ge=0, le=200)
-    needs: list[NeedIn] = Field(min_length=1, max_length=20)
+    needs: list[NeedCreate] = Field(min_length=1, max_length=20)
     exercise: bool = False
-    rendezvous: RendezvousIn | None = None
+    rendezvous: RendezvousCreate | None = None
     starts_at: Instant | None = None
     notes: PlainText = Field(default="", max_length=4000)
     place: PlainText | None = Field(default=None, min_length=1, max_length=60)
     overask: float | None = Field(default=None, ge=1.0, le=20.0)
     wave_timeout_s: int | None = Field(default=None, ge=1, le=86_400)
     max_radius_km: float | None = Field(default=None, gt=0, le=300)
+    radius_step_km: float | None = Field(default=None, gt=0, le=300)
 
     @field_validator("area")
     @classmethod
@@ -59,7 +60,7 @@ class IncidentCreate(BaseModel):
 
     @field_validator("needs")
     @classmethod
-    def one_need_per_skill(cls, value: list[NeedIn]) -> list[NeedIn]:
+    def one_need_per_skill(cls, value: list[NeedCreate]) -> list[NeedCreate]:
         """Each skill is one need; two entries for the same skill are a mistake."""
         skills = [n.skill for n in value]
         duplicates = sorted({s for s in skills if skills.count(s) > 1})
@@ -120,6 +121,7 @@ class IncidentRead(BaseModel):
     overask: float
     wave_timeout_s: int
     max_radius_km: float
+    radius_step_km: float
     created_at: datetime
     closed_at: datetime | None
     needs: list[NeedRead]

@@ -28,11 +28,6 @@ from geo.geojson import parse_area, to_geojson
 from geo.places import uk_towns
 
 
-def policy_from(settings: Settings) -> callouts.WavePolicy:
-    """The wave policy configured for this deployment."""
-    return callouts.WavePolicy(radius_step_km=settings.radius_step_km, max_radius_km=settings.max_radius_km)
-
-
 def nearest_place(lon: float, lat: float) -> str:
     """The nearest town's name, which is how volunteers recognise where an incident is."""
     town = min(uk_towns(), key=lambda t: haversine_km(lon, lat, t.lon, t.lat))
@@ -44,7 +39,6 @@ def declare_incident(session: Session, *, data: IncidentCreate, actor: str, sett
     check_skill_codes(session, [n.skill for n in data.needs])
     area = parse_area(data.area, max_area_km2=MAX_AREA_KM2)
     centre = area.representative_point() if area.geom_type != "Point" else area
-    policy = policy_from(settings)
     max_radius = data.max_radius_km or settings.max_radius_km
     if data.radius_km > max_radius:
         raise InvalidInput(f"radius_km {data.radius_km} is beyond max_radius_km {max_radius}")
@@ -62,7 +56,9 @@ def declare_incident(session: Session, *, data: IncidentCreate, actor: str, sett
         status=IncidentStatus.open,
         overask=data.overask or settings.default_overask,
         wave_timeout_s=data.wave_timeout_s or settings.default_wave_timeout_s,
-        max_radius_km=max_radius,
+        # The deployment's maximum also bounds what a coordinator asks for (the search never went further).
+        max_radius_km=min(max_radius, settings.max_radius_km),
+        radius_step_km=data.radius_step_km or settings.radius_step_km,
         created_by=actor,
         needs=[
             Need(skill_code=n.skill, count=n.count, search_radius_km=data.radius_km, waves=0)
@@ -79,7 +75,7 @@ def declare_incident(session: Session, *, data: IncidentCreate, actor: str, sett
         entity_id=incident.id,
         detail={"needs": [n.model_dump() for n in data.needs], "exercise": data.exercise},
     )
-    callouts.run_wave(session, incident_id=incident.id, policy=policy, force=True)
+    callouts.run_wave(session, incident_id=incident.id, force=True)
     return incident
 
 
@@ -91,9 +87,7 @@ def get_incident(session: Session, *, incident_id: int) -> Incident:
     return incident
 
 
-def update_incident(
-    session: Session, *, incident_id: int, data: IncidentUpdate, actor: str, settings: Settings
-) -> Incident:
+def update_incident(session: Session, *, incident_id: int, data: IncidentUpdate, actor: str) -> Incident:
     """Change need counts (calling more or standing down the surplus) and notes."""
     incident = callouts.lock_incident(session, incident_id)
     if incident.status is IncidentStatus.closed:
@@ -105,9 +99,7 @@ def update_incident(
     for change in data.needs:
         need = needs[change.skill]
         before = need.count
-        callouts.change_count(
-            session, incident=incident, need=need, count=change.count, policy=policy_from(settings)
-        )
+        callouts.change_count(session, incident=incident, need=need, count=change.count)
         record(
             session,
             actor=actor,
@@ -165,6 +157,7 @@ def to_read(session: Session, incident: Incident) -> IncidentRead:
         overask=incident.overask,
         wave_timeout_s=incident.wave_timeout_s,
         max_radius_km=incident.max_radius_km,
+        radius_step_km=incident.radius_step_km,
         created_at=incident.created_at,
         closed_at=incident.closed_at,
         needs=[need_read(session, n) for n in callouts.needs_of(session, incident.id)],

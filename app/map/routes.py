@@ -25,12 +25,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.api.deps import CoordinatorToken, CurrentToken, SessionDep, SettingsDep, current_token
+from app.api.params import Id, IdQuery
 from app.area.schemas import AreaRead
 from app.area.service import list_areas
 from app.db import unit_of_work
-from app.deps import CoordinatorToken, CurrentToken, SessionDep, SettingsDep, current_token
 from app.errors import InvalidInput, NotFound
-from app.fields import Id, IdQuery
 from app.incident.models import IncidentStatus
 from app.map import capacity, live, service
 from app.map.geojson import MEDIA_TYPE, collection

@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.sender import SendError, SendResult, TransientSendError, consent_revoked, number_invalid
+from alerts.sender import SendError, SendResult, consent_revoked, number_invalid
 from app.audit.service import record
 from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
 from app.incident.models import Incident, IncidentStatus
 from app.message.models import Direction, Message, MessageKind, MessageStatus
+from app.message.retry import RetryPolicy, next_attempt_at, retry_delay_s
 from app.message.service import (
     RECEIPT_STATUSES,
     advance_status,
@@ -34,27 +35,12 @@ from app.volunteer.service import set_status
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently a transient failure is retried (from settings)."""
-
-    max_attempts: int = 5
-    base_s: float = 2.0
-    cap_s: float = 120.0
-
-
-@dataclass(frozen=True)
 class Outgoing:
     """What the worker needs to make the provider call, read under lock."""
 
     message_id: int
     to: str
     body: str
-
-
-def backoff_s(attempt: int, retry_after: float | None, retry: RetryPolicy, rng: random.Random) -> float:
-    """Exponential backoff with jitter, bounded, never sooner than the provider asked."""
-    delay = min(retry.cap_s, retry.base_s * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.5)
-    return max(delay, retry_after or 0.0)
 
 
 def _still_wanted(
@@ -175,9 +161,7 @@ def take_back_expired(session: Session) -> Sequence[tuple[int, MessageKind]]:
     return [(message_id, kind) for message_id, kind in rows]
 
 
-def record_sent(
-    session: Session, *, message_id: int, result: SendResult, policy: callouts.WavePolicy
-) -> None:
+def record_sent(session: Session, *, message_id: int, result: SendResult) -> None:
     """Store the provider's SID and apply any receipt that raced ahead of us."""
     message = session.get_one(Message, message_id, with_for_update=True)
     message.provider_sid = result.sid
@@ -187,7 +171,7 @@ def record_sent(
     advance_status(message, status=status)
     session.flush()
     if apply_receipts(session, message=message):
-        _undelivered(session, message=message, policy=policy)
+        _undelivered(session, message=message)
 
 
 def record_failure(
@@ -195,7 +179,6 @@ def record_failure(
     *,
     message_id: int,
     error: SendError,
-    policy: callouts.WavePolicy,
     retry: RetryPolicy,
     rng: random.Random,
 ) -> float | None:
@@ -204,10 +187,10 @@ def record_failure(
     if message.status is not MessageStatus.sending:
         return None
     message.claimed_by = message.lease_until = None
-    if isinstance(error, TransientSendError) and message.attempts < retry.max_attempts:
-        delay = backoff_s(message.attempts, error.retry_after, retry, rng)
+    delay = retry_delay_s(error, attempts=message.attempts, retry=retry, rng=rng)
+    if delay is not None:
         message.status = MessageStatus.pending
-        message.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+        message.next_attempt_at = next_attempt_at(datetime.now(UTC), delay)
         message.error_code = error.code
         message.error_message = error.message[:300]
         enqueue_after_commit(session, *send_jobs([(message.id, message.kind)], delay_s=delay))
@@ -229,15 +212,12 @@ def record_failure(
             session,
             callout_id=message.callout_id,
             reason=f"send failed: {error.code or error.message}",
-            policy=policy,
         )
-    _act_on_code(session, message=message, code=error.code, policy=policy)
+    _act_on_code(session, message=message, code=error.code)
     return None
 
 
-def _act_on_code(
-    session: Session, *, message: Message, code: int | None, policy: callouts.WavePolicy
-) -> None:
+def _act_on_code(session: Session, *, message: Message, code: int | None) -> None:
     """Twilio's permanent errors say something about the person: record it so we stop trying."""
     if message.volunteer_id is None:
         return
@@ -252,13 +232,12 @@ def _act_on_code(
             entity_id=volunteer.id,
             detail={"code": code},
         )
-        callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
+        callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out")
     elif number_invalid(code) and volunteer.status is VolunteerStatus.active:
         callouts.release_volunteer(
             session,
             volunteer_id=volunteer.id,
             reason="number invalid",
-            policy=policy,
             status=VolunteerStatus.paused,
         )
         record(
@@ -271,7 +250,7 @@ def _act_on_code(
         )
 
 
-def _undelivered(session: Session, *, message: Message, policy: callouts.WavePolicy) -> None:
+def _undelivered(session: Session, *, message: Message) -> None:
     """A call-up the network could not deliver counts as failed, and a replacement is called."""
     record(
         session,
@@ -283,21 +262,19 @@ def _undelivered(session: Session, *, message: Message, policy: callouts.WavePol
     )
     if message.kind is MessageKind.callup and message.callout_id is not None:
         reason = f"{message.status.value} ({message.error_code})"
-        callouts.replace_failed(session, callout_id=message.callout_id, reason=reason, policy=policy)
+        callouts.replace_failed(session, callout_id=message.callout_id, reason=reason)
 
 
-def receive_receipt(
-    session: Session, *, sid: str, status: str, error_code: int | None, policy: callouts.WavePolicy
-) -> None:
+def receive_receipt(session: Session, *, sid: str, status: str, error_code: int | None) -> None:
     """A delivery receipt: stored once, applied forward-only to its message when we know the SID."""
     if not store_receipt(session, sid=sid, status=status, error_code=error_code):
         return
     message = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
     if message is not None:
-        apply_stored_receipts(session, message=message, policy=policy)
+        apply_stored_receipts(session, message=message)
 
 
-def apply_stored_receipts(session: Session, *, message: Message, policy: callouts.WavePolicy) -> None:
+def apply_stored_receipts(session: Session, *, message: Message) -> None:
     """Apply a locked message's stored receipts; an undelivered call-up is replaced."""
     if apply_receipts(session, message=message):
-        _undelivered(session, message=message, policy=policy)
+        _undelivered(session, message=message)

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from alerts.sender import ConsoleSender, Sender, TwilioSender
+from alerts.sender import SEND_TIMEOUT_S, ConsoleSender, Sender, TwilioSender
 from app.settings import Settings, get_settings
 
 
@@ -15,7 +15,7 @@ def build_sender(settings: Settings) -> Sender:
             from_number=settings.twilio_from_number or None,
             messaging_service_sid=settings.twilio_messaging_service_sid or None,
             api_base=settings.twilio_api_base or None,
-            timeout_s=10.0,
+            timeout_s=SEND_TIMEOUT_S,
         )
     return ConsoleSender()
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from alerts.segments import count_segments
+from app.jobs import SEND_MESSAGES
 from app.message.models import (
     HIGH_PRIORITY_KINDS,
     STATUS_RANK,
@@ -21,7 +22,6 @@ from app.message.models import (
 )
 from app.queue import HIGH, LOW, PendingJob, enqueue_after_commit, messages_job_id
 
-SEND_JOB = "workers.jobs.send_messages"
 BATCH_SIZE = 20  # messages per send job: one RQ job and one claiming transaction for many sends
 
 
@@ -36,7 +36,7 @@ def send_jobs(
     for queue, ids in by_queue.items():
         for start in range(0, len(ids), BATCH_SIZE):
             chunk = ids[start : start + BATCH_SIZE]
-            jobs.append(PendingJob(SEND_JOB, (chunk,), queue, messages_job_id(chunk), delay_s, at_front))
+            jobs.append(PendingJob(SEND_MESSAGES, (chunk,), queue, messages_job_id(chunk), delay_s, at_front))
     return jobs
 
 

@@ -36,9 +36,7 @@ UNCALLABLE = (VolunteerStatus.paused, VolunteerStatus.opted_out)
 _MIN_NAME_NEEDLE = 4
 
 
-def update_volunteer(
-    session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str, policy: callouts.WavePolicy
-) -> Volunteer:
+def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str) -> Volunteer:
     """A PATCH; pausing or opting someone out releases their call-ups (a paused person is told)."""
     if data.status in UNCALLABLE:
         callouts.lock_engagements(session, volunteer_id=volunteer_id)
@@ -48,20 +46,19 @@ def update_volunteer(
             session,
             volunteer_id=volunteer_id,
             reason=volunteer.status.value.replace("_", " "),
-            policy=policy,
             notify=volunteer.status is VolunteerStatus.paused,
         )
     return volunteer
 
 
-def erase_volunteer(session: Session, *, volunteer_id: int, actor: str, policy: callouts.WavePolicy) -> None:
+def erase_volunteer(session: Session, *, volunteer_id: int, actor: str) -> None:
     """Erase a person everywhere: release their call-ups (refilling the needs), anonymise their messages,
     receipts, call-up distances and audit details, and empty their row, keeping a keyed fingerprint of
     the phone. The audit trail keeps that the erasure happened and by whom."""
     volunteer = service.get_volunteer(session, volunteer_id=volunteer_id)
     needles = _personal_strings(volunteer)
     released = callouts.release_volunteer(
-        session, volunteer_id=volunteer_id, reason="erased", policy=policy, status=VolunteerStatus.erased
+        session, volunteer_id=volunteer_id, reason="erased", status=VolunteerStatus.erased
     )
     messages = _erase_messages(session, volunteer_id=volunteer_id, phones=needles.phones)
     callout_ids = _erase_callouts(session, volunteer_id=volunteer_id, needles=needles.all)

@@ -255,7 +255,7 @@ def _split(cell: str) -> list[str]:
 
 
 def _credential(entry: str) -> dict[str, Any]:
-    """`code[:level[:expires_on]]` as CredentialIn fields."""
+    """`code[:level[:expires_on]]` as CredentialCreate fields."""
     parts = [p.strip() for p in entry.split(":")]
     fields: dict[str, Any] = {"code": parts[0]}
     if len(parts) > 1 and parts[1]:

@@ -5,11 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
 
+from app.api.deps import AdminToken, CoordinatorToken, SessionDep
+from app.api.params import Id, Offset
 from app.auth.service import actor_of
-from app.deps import AdminToken, CoordinatorToken, SessionDep, SettingsDep
 from app.errors import InvalidInput
-from app.fields import Id, Offset
-from app.incident.service import policy_from
 from app.volunteer import flows, importer, service
 from app.volunteer.models import VolunteerStatus
 from app.volunteer.schemas import (
@@ -115,25 +114,18 @@ def update_volunteer(
     data: VolunteerUpdate,
     session: SessionDep,
     token: CoordinatorToken,
-    settings: SettingsDep,
 ) -> VolunteerRead:
     """Change some of a volunteer's details; pausing or opting out releases their call-ups.
 
     A volunteer who opted out (STOP) can only opt back in themselves, by texting START: 409 otherwise.
     """
-    flows.update_volunteer(
-        session, volunteer_id=volunteer_id, data=data, actor=actor_of(token), policy=policy_from(settings)
-    )
+    flows.update_volunteer(session, volunteer_id=volunteer_id, data=data, actor=actor_of(token))
     return service.to_read(service.get_volunteer(session, volunteer_id=volunteer_id))
 
 
 @router.delete("/{volunteer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def erase_volunteer(
-    volunteer_id: Id, session: SessionDep, token: AdminToken, settings: SettingsDep
-) -> Response:
+def erase_volunteer(volunteer_id: Id, session: SessionDep, token: AdminToken) -> Response:
     """Erase a volunteer's personal data everywhere and release their call-ups; the audit trail keeps
     that it happened and by whom. Registering the phone again needs fresh consent (`consent_at`)."""
-    flows.erase_volunteer(
-        session, volunteer_id=volunteer_id, actor=actor_of(token), policy=policy_from(settings)
-    )
+    flows.erase_volunteer(session, volunteer_id=volunteer_id, actor=actor_of(token))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

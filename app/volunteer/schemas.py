@@ -39,7 +39,7 @@ class GeoPoint(BaseModel):
         return self.coordinates[1]
 
 
-class CredentialIn(BaseModel):
+class CredentialCreate(BaseModel):
     """One passport entry as submitted."""
 
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +52,7 @@ class CredentialIn(BaseModel):
     verified_at: Instant | None = None
 
 
-class CredentialOut(BaseModel):
+class CredentialRead(BaseModel):
     """One passport entry as shown, with whether it counts today."""
 
     code: str
@@ -64,7 +64,7 @@ class CredentialOut(BaseModel):
     valid: bool
 
 
-class WindowIn(BaseModel):
+class WindowCreate(BaseModel):
     """A weekly availability window in UK local time; weekday 0 is Monday."""
 
     model_config = ConfigDict(extra="forbid")
@@ -74,14 +74,14 @@ class WindowIn(BaseModel):
     ends: LocalTime
 
     @model_validator(mode="after")
-    def check_order(self) -> "WindowIn":
+    def check_order(self) -> "WindowCreate":
         """A window must end after it starts."""
         if self.ends <= self.starts:
             raise ValueError("ends must be after starts")
         return self
 
 
-class UnavailableIn(BaseModel):
+class UnavailableCreate(BaseModel):
     """A one-off period when the volunteer must not be called."""
 
     model_config = ConfigDict(extra="forbid")
@@ -91,11 +91,19 @@ class UnavailableIn(BaseModel):
     reason: PlainText = Field(default="", max_length=500)
 
     @model_validator(mode="after")
-    def check_order(self) -> "UnavailableIn":
+    def check_order(self) -> "UnavailableCreate":
         """A period must end after it starts."""
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         return self
+
+
+class WindowRead(WindowCreate):
+    """A weekly availability window as held."""
+
+
+class UnavailableRead(UnavailableCreate):
+    """A one-off unavailable period as held."""
 
 
 def _phone(value: str) -> str:
@@ -111,7 +119,7 @@ def _name(value: str | None) -> str | None:
     return value.strip()
 
 
-def _one_entry_per_skill(value: list[CredentialIn] | None) -> list[CredentialIn] | None:
+def _one_entry_per_skill(value: list[CredentialCreate] | None) -> list[CredentialCreate] | None:
     """A passport holds one entry per skill; two for the same skill are a mistake to report."""
     if value is None:
         return None
@@ -130,12 +138,12 @@ class VolunteerCreate(BaseModel):
     name: PlainText = Field(min_length=1, max_length=200)
     phone: PlainText = Field(min_length=3, max_length=40)
     location: GeoPoint
-    skills: list[CredentialIn] = Field(default_factory=list, max_length=50)
+    skills: list[CredentialCreate] = Field(default_factory=list, max_length=50)
     max_travel_km: float | None = Field(default=None, gt=0, le=1000)
     languages: list[Language] = Field(default_factory=lambda: ["en"], max_length=10)
     organisations: list[OrganisationName] = Field(default_factory=list, max_length=20)
-    availability: list[WindowIn] = Field(default_factory=list, max_length=50)
-    unavailable: list[UnavailableIn] = Field(default_factory=list, max_length=50)
+    availability: list[WindowCreate] = Field(default_factory=list, max_length=50)
+    unavailable: list[UnavailableCreate] = Field(default_factory=list, max_length=50)
     status: Literal["active", "paused"] = "active"
     consent_at: Instant | None = Field(
         default=None,
@@ -156,12 +164,12 @@ class VolunteerUpdate(BaseModel):
     name: PlainText | None = Field(default=None, min_length=1, max_length=200)
     phone: PlainText | None = Field(default=None, min_length=3, max_length=40)
     location: GeoPoint | None = None
-    skills: list[CredentialIn] | None = Field(default=None, max_length=50)
+    skills: list[CredentialCreate] | None = Field(default=None, max_length=50)
     max_travel_km: float | None = Field(default=None, gt=0, le=1000)
     languages: list[Language] | None = Field(default=None, max_length=10)
     organisations: list[OrganisationName] | None = Field(default=None, max_length=20)
-    availability: list[WindowIn] | None = Field(default=None, max_length=50)
-    unavailable: list[UnavailableIn] | None = Field(default=None, max_length=50)
+    availability: list[WindowCreate] | None = Field(default=None, max_length=50)
+    unavailable: list[UnavailableCreate] | None = Field(default=None, max_length=50)
     status: Literal["active", "paused", "opted_out"] | None = None
 
     _strip_name = field_validator("name")(_name)
@@ -181,9 +189,9 @@ class VolunteerRead(BaseModel):
     consent_at: datetime | None
     languages: list[str]
     organisations: list[str]
-    skills: list[CredentialOut]
-    availability: list[WindowIn]
-    unavailable: list[UnavailableIn]
+    skills: list[CredentialRead]
+    availability: list[WindowRead]
+    unavailable: list[UnavailableRead]
     last_called_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -261,9 +269,9 @@ class VolunteerExport(BaseModel):
 
     exported_at: datetime
     profile: VolunteerRead
-    credentials: list[CredentialOut]
-    availability: list[WindowIn]
-    unavailable: list[UnavailableIn]
+    credentials: list[CredentialRead]
+    availability: list[WindowRead]
+    unavailable: list[UnavailableRead]
     organisations: list[str]
     callouts: list[ExportCallout]
     messages: list[ExportMessage]

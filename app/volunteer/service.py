@@ -27,14 +27,16 @@ from app.volunteer.models import (
 )
 from app.volunteer.phone import phone_fingerprint
 from app.volunteer.schemas import (
-    CredentialIn,
-    CredentialOut,
+    CredentialCreate,
+    CredentialRead,
     GeoPoint,
-    UnavailableIn,
+    UnavailableCreate,
+    UnavailableRead,
     VolunteerCreate,
     VolunteerRead,
     VolunteerUpdate,
-    WindowIn,
+    WindowCreate,
+    WindowRead,
 )
 from geo.geojson import to_geojson
 from geo.sql import distance_km, geog_from_ewkt, within_km
@@ -90,7 +92,7 @@ def organisations_named(session: Session, *, names: Sequence[str]) -> list[Organ
 
 
 def _credentials(
-    session: Session, items: Sequence[CredentialIn], current: Sequence[Credential] = ()
+    session: Session, items: Sequence[CredentialCreate], current: Sequence[Credential] = ()
 ) -> list[Credential]:
     """The passport as given; an entry for a skill already held is updated in place (renewed, verified)
     rather than inserted beside the old one, which one-entry-per-skill forbids."""
@@ -111,11 +113,11 @@ def _credentials(
     return passport
 
 
-def _windows(items: Sequence[WindowIn]) -> list[AvailabilityWindow]:
+def _windows(items: Sequence[WindowCreate]) -> list[AvailabilityWindow]:
     return [AvailabilityWindow(weekday=w.weekday, starts=w.starts, ends=w.ends) for w in items]
 
 
-def _periods(items: Sequence[UnavailableIn]) -> list[UnavailablePeriod]:
+def _periods(items: Sequence[UnavailableCreate]) -> list[UnavailablePeriod]:
     return [UnavailablePeriod(starts_at=p.starts_at, ends_at=p.ends_at, reason=p.reason) for p in items]
 
 
@@ -358,7 +360,7 @@ def to_read(volunteer: Volunteer, *, distance: float | None = None) -> Volunteer
         languages=list(volunteer.languages),
         organisations=sorted(o.name for o in volunteer.organisations),
         skills=[
-            CredentialOut(
+            CredentialRead(
                 code=c.skill_code,
                 level=c.level,
                 expires_on=c.expires_on,
@@ -369,9 +371,9 @@ def to_read(volunteer: Volunteer, *, distance: float | None = None) -> Volunteer
             )
             for c in volunteer.credentials
         ],
-        availability=[WindowIn(weekday=w.weekday, starts=w.starts, ends=w.ends) for w in volunteer.windows],
+        availability=[WindowRead(weekday=w.weekday, starts=w.starts, ends=w.ends) for w in volunteer.windows],
         unavailable=[
-            UnavailableIn(starts_at=p.starts_at, ends_at=p.ends_at, reason=p.reason)
+            UnavailableRead(starts_at=p.starts_at, ends_at=p.ends_at, reason=p.reason)
             for p in volunteer.unavailable
         ],
         last_called_at=volunteer.last_called_at,

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.callout.service import WavePolicy
+from app.jobs import APPLY_RECEIPTS, PROCESS_INBOUND
 from app.message.delivery import apply_stored_receipts
 from app.message.models import Message, Receipt
 from app.queue import HIGH, PendingJob, enqueue_after_commit, enqueue_all, get_redis
@@ -23,8 +23,6 @@ from app.webhook.service import process_oldest
 
 log = structlog.get_logger(__name__)
 
-INBOUND_JOB = "workers.inbound.process_inbound"
-RECEIPTS_JOB = "workers.inbound.apply_receipts"
 # Set while such a job is queued and not yet started: a burst of webhooks queues one job, not one each.
 INBOUND_QUEUED = "nvr:inbound-job-queued"
 RECEIPTS_QUEUED = "nvr:receipts-job-queued"
@@ -48,12 +46,12 @@ def _schedule(flag: str, job: str) -> None:
 
 def schedule_inbound() -> None:
     """Queue a job that acts on every stored inbound SMS."""
-    _schedule(INBOUND_QUEUED, INBOUND_JOB)
+    _schedule(INBOUND_QUEUED, PROCESS_INBOUND)
 
 
 def schedule_receipts() -> None:
     """Queue a job that applies every stored receipt whose message we know."""
-    _schedule(RECEIPTS_QUEUED, RECEIPTS_JOB)
+    _schedule(RECEIPTS_QUEUED, APPLY_RECEIPTS)
 
 
 def job_started(flag: str) -> None:
@@ -61,16 +59,16 @@ def job_started(flag: str) -> None:
     get_redis().delete(flag)
 
 
-def act_on_stored(session: Session, *, policy: WavePolicy) -> int:
+def act_on_stored(session: Session) -> int:
     """Act on every stored inbound SMS, each in its own commit; returns how many."""
     done = 0
-    while process_oldest(session, policy=policy):
+    while process_oldest(session):
         session.commit()
         done += 1
     return done
 
 
-def apply_receipt_batch(session: Session, *, policy: WavePolicy, limit: int = RECEIPT_BATCH) -> int:
+def apply_receipt_batch(session: Session, *, limit: int = RECEIPT_BATCH) -> int:
     """Apply the stored receipts of up to `limit` messages (skipping messages another worker holds)."""
     unapplied = (
         select(Message.id)
@@ -85,7 +83,7 @@ def apply_receipt_batch(session: Session, *, policy: WavePolicy, limit: int = RE
         .with_for_update(skip_locked=True)
     ).all()
     for message in messages:
-        apply_stored_receipts(session, message=message, policy=policy)
+        apply_stored_receipts(session, message=message)
     session.flush()
     return len(messages)
 
@@ -105,10 +103,10 @@ def recover(session: Session) -> dict[str, int]:
     tag = int(datetime.now(UTC).timestamp())
     if inbound:
         enqueue_after_commit(
-            session, PendingJob(INBOUND_JOB, (), HIGH, f"process_inbound-r{tag}", at_front=True)
+            session, PendingJob(PROCESS_INBOUND, (), HIGH, f"process_inbound-r{tag}", at_front=True)
         )
     if receipts:
         enqueue_after_commit(
-            session, PendingJob(RECEIPTS_JOB, (), HIGH, f"apply_receipts-r{tag}", at_front=True)
+            session, PendingJob(APPLY_RECEIPTS, (), HIGH, f"apply_receipts-r{tag}", at_front=True)
         )
     return {"inbound": inbound or 0, "receipts": receipts or 0}

@@ -10,17 +10,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from app.callout.service import WavePolicy
-from app.deps import SessionDep, SettingsDep
-from app.incident.service import policy_from
+from alerts.signature import SIGNATURE_HEADER
+from app.api.deps import SessionDep, SettingsDep
+from app.errors import Forbidden
 from app.settings import Settings
 from app.webhook.fields import RefusedWebhook, inbound_sms, receipt
 from app.webhook.inbox import act_on_stored, apply_receipt_batch, schedule_inbound, schedule_receipts
 from app.webhook.service import record_refusal, store_inbound, store_receipt_once
-from app.webhook.signature import BadSignature, ReplayedWebhook, TwilioWebhook, Webhook, verify
+from app.webhook.signature import BadSignature, ReplayedWebhook, Webhook, verify
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
@@ -33,14 +33,38 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 
+def public_url(request: Request, settings: Settings) -> str:
+    """The exact URL Twilio signed: our public base (we may be behind a proxy) plus path and query."""
+    url = settings.public_base_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return url
+
+
+async def twilio_webhook(request: Request, settings: SettingsDep) -> Webhook:
+    """The webhook's form fields and signature, unverified; 403 when webhooks are disabled."""
+    if not settings.twilio_auth_token:
+        raise Forbidden("Twilio webhooks are disabled: TWILIO_AUTH_TOKEN is not set")
+    form = await request.form()
+    return Webhook(
+        path=request.url.path,
+        url=public_url(request, settings),
+        params={key: str(value) for key, value in form.multi_items()},
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+    )
+
+
+TwilioWebhook = Annotated[Webhook, Depends(twilio_webhook)]
+
+
 class Consequences:
     """By default the consequences of a stored webhook are queued for a worker once it has committed."""
 
-    def inbound(self, session: Session, *, policy: WavePolicy) -> None:
+    def inbound(self, session: Session) -> None:
         """Queue a job that acts on stored SMS (one per burst)."""
         schedule_inbound()
 
-    def receipts(self, session: Session, *, policy: WavePolicy) -> None:
+    def receipts(self, session: Session) -> None:
         """Queue a job that applies stored receipts."""
         schedule_receipts()
 
@@ -49,13 +73,13 @@ class InlineConsequences(Consequences):
     """Act at once in the request's own session after the store has committed (a process without
     workers; the in-transaction API tests)."""
 
-    def inbound(self, session: Session, *, policy: WavePolicy) -> None:
+    def inbound(self, session: Session) -> None:
         """Act on stored SMS now."""
-        act_on_stored(session, policy=policy)
+        act_on_stored(session)
 
-    def receipts(self, session: Session, *, policy: WavePolicy) -> None:
+    def receipts(self, session: Session) -> None:
         """Apply stored receipts now."""
-        while apply_receipt_batch(session, policy=policy):
+        while apply_receipt_batch(session):
             session.commit()
 
 
@@ -86,7 +110,7 @@ def _inbound(webhook: Webhook, session: Session, settings: Settings, consequence
         stored = store_inbound(session, sms=sms, signature=webhook.signature)
     session.commit()  # the 2xx means it is stored
     if stored is not None:
-        consequences.inbound(session, policy=policy_from(settings))
+        consequences.inbound(session)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
@@ -118,5 +142,5 @@ def delivery_receipt(
         stored = store_receipt_once(session, receipt=fields, signature=webhook.signature)
     session.commit()
     if stored:
-        consequences.receipts(session, policy=policy_from(settings))
+        consequences.receipts(session)
     return Response(status_code=204)

@@ -155,7 +155,7 @@ def store_receipt_once(session: Session, *, receipt: ReceiptFields, signature: s
     return receipt_id is not None
 
 
-def process_oldest(session: Session, *, policy: callouts.WavePolicy) -> bool:
+def process_oldest(session: Session) -> bool:
     """Act on the oldest stored SMS nobody else is acting on; False when there is none left.
 
     A sender's messages are acted on one at a time in the order they arrived (an advisory lock per
@@ -182,9 +182,7 @@ def process_oldest(session: Session, *, policy: callouts.WavePolicy) -> bool:
         pending = oldest
     message = session.get_one(Message, pending.message_id)
     volunteer = session.get(Volunteer, pending.volunteer_id) if pending.volunteer_id else None
-    act_on_inbound(
-        session, message=message, volunteer=volunteer, opt_out_type=pending.opt_out_type, policy=policy
-    )
+    act_on_inbound(session, message=message, volunteer=volunteer, opt_out_type=pending.opt_out_type)
     session.delete(pending)
     session.flush()
     return True
@@ -196,7 +194,6 @@ def act_on_inbound(
     message: Message,
     volunteer: Volunteer | None,
     opt_out_type: str | None,
-    policy: callouts.WavePolicy,
 ) -> None:
     """Do what a stored SMS asks: answer a call-up, opt out or in, get help, or keep it for a person."""
     if volunteer is None or volunteer.status is VolunteerStatus.erased:
@@ -214,7 +211,7 @@ def act_on_inbound(
                 entity_type="volunteer",
                 entity_id=volunteer.id,
             )
-            callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out", policy=policy)
+            callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out")
         case ReplyIntent.START:
             if volunteer.status is VolunteerStatus.opted_out:
                 set_status(volunteer, VolunteerStatus.active)
@@ -229,7 +226,7 @@ def act_on_inbound(
         case ReplyIntent.HELP:
             _respond(session, volunteer, MessageKind.help, text.help_text())
         case ReplyIntent.YES | ReplyIntent.NO:
-            _answer(session, volunteer=volunteer, reply=reply, message=message, policy=policy)
+            _answer(session, volunteer=volunteer, reply=reply, message=message)
         case _:
             record(
                 session,
@@ -242,9 +239,7 @@ def act_on_inbound(
             _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
 
 
-def _answer(
-    session: Session, *, volunteer: Volunteer, reply: Reply, message: Message, policy: callouts.WavePolicy
-) -> None:
+def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Message) -> None:
     if volunteer.status is VolunteerStatus.opted_out:
         _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
         return
@@ -269,9 +264,9 @@ def _answer(
     # references the incident takes a key-share lock on it first, and many replies each holding that
     # and then asking for the incident's lock deadlock (one every deadlock_timeout under a burst).
     if reply.intent is ReplyIntent.YES:
-        callouts.accept(session, callout=target, volunteer=volunteer, policy=policy)
+        callouts.accept(session, callout=target, volunteer=volunteer)
     else:
-        callouts.decline(session, callout=target, volunteer=volunteer, policy=policy)
+        callouts.decline(session, callout=target, volunteer=volunteer)
     link_inbound(message, callout_id=target.id, incident_id=target.incident_id)
 
 

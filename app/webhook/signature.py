@@ -1,15 +1,15 @@
-"""Verifying a Twilio webhook: its signature over our public URL, and that the signature is new."""
+"""Verifying a Twilio webhook: its signature over our public URL, and that the signature is new.
+
+The webhook is read from the request by the route module (app/webhook/routes.py); this one needs no HTTP.
+"""
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.dml import ReturningInsert
 
 from alerts.signature import SIGNATURE_HEADER, is_valid_signature
 from app.errors import Conflict, Forbidden
-from app.settings import Settings, get_settings
 from app.webhook.models import WebhookSignature
 
 MAX_SIGNATURE = 100  # HMAC-SHA1 in base64 is 28 characters, SHA-256 44
@@ -37,27 +37,6 @@ class Webhook:
     signature: str
 
 
-def public_url(request: Request, settings: Settings) -> str:
-    """The exact URL Twilio signed: our public base (we may be behind a proxy) plus path and query."""
-    url = settings.public_base_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
-    return url
-
-
-async def twilio_webhook(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> Webhook:
-    """The webhook's form fields and signature, unverified; 403 when webhooks are disabled."""
-    if not settings.twilio_auth_token:
-        raise Forbidden("Twilio webhooks are disabled: TWILIO_AUTH_TOKEN is not set")
-    form = await request.form()
-    return Webhook(
-        path=request.url.path,
-        url=public_url(request, settings),
-        params={key: str(value) for key, value in form.multi_items()},
-        signature=request.headers.get(SIGNATURE_HEADER, ""),
-    )
-
-
 def verify(webhook: Webhook, *, auth_token: str) -> None:
     """Refuse a webhook whose signature is missing, oversized or not Twilio's for our URL."""
     signature = webhook.signature
@@ -80,6 +59,3 @@ def claim(signature: str) -> ReturningInsert[str]:
 def replayed() -> ReplayedWebhook:
     """The refusal for a signature already used."""
     return ReplayedWebhook(f"this {SIGNATURE_HEADER} was already used")
-
-
-TwilioWebhook = Annotated[Webhook, Depends(twilio_webhook)]

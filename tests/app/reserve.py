@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.volunteer.models import Volunteer
-from app.volunteer.schemas import CredentialIn, GeoPoint, VolunteerCreate
+from app.volunteer.schemas import CredentialCreate, GeoPoint, VolunteerCreate
 from app.volunteer.service import create_volunteer
 from geo.distance import destination
 
@@ -39,7 +39,7 @@ def add_volunteer(
         name=name or f"Volunteer {km} km {bearing}",
         phone=fields.pop("phone", None) or next_phone(),
         location=GeoPoint(type="Point", coordinates=[lon, lat]),
-        skills=[CredentialIn(code=s, expires_on=expires_on) for s in skills],
+        skills=[CredentialCreate(code=s, expires_on=expires_on) for s in skills],
         **fields,
     )
     volunteer = create_volunteer(db, data=data, actor="test")

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 
 from alerts.sender import PermanentSendError, SendResult, TransientSendError
 from alerts.signature import SIGNATURE_HEADER, compute_signature
-from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
-from app.message import delivery
+from app.message import delivery, retry
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import outbound, queue_all, queue_for
 from app.queue import HIGH, LOW, QUEUE_ORDER
@@ -22,8 +21,7 @@ from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 
-POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
-RETRY = delivery.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
+RETRY = retry.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
 LEASE = {"holder": "test-worker", "lease_s": 30.0}
 
 
@@ -48,7 +46,7 @@ def receipt(client: TestClient, sid: str, status: str, code: str = "") -> int:
 
 def test_receipts_never_move_a_message_backwards(client: TestClient, db: Session, callup: Message) -> None:
     sid = new_sid()
-    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1), policy=POLICY)
+    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
     db.commit()
     assert receipt(client, sid, "delivered") == 204
     assert receipt(client, sid, "sent") == 204  # late and out of order
@@ -64,7 +62,7 @@ def test_a_receipt_before_the_sid_is_known_is_applied_later(
 ) -> None:
     sid = new_sid()
     assert receipt(client, sid, "delivered") == 204
-    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1), policy=POLICY)
+    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
     assert callup.status is MessageStatus.delivered
 
 
@@ -72,7 +70,7 @@ def test_undelivered_callup_fails_and_is_replaced(
     client: TestClient, coordinator: dict[str, str], db: Session, callup: Message
 ) -> None:
     sid = new_sid()
-    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1), policy=POLICY)
+    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
     db.commit()
     assert receipt(client, sid, "undelivered", "30006") == 204
     callout = db.get_one(Callout, callup.callout_id)
@@ -103,9 +101,7 @@ def test_permanent_errors_are_not_retried_and_mark_the_volunteer(
 ) -> None:
     error = PermanentSendError("refused", code=code)
     assert (
-        delivery.record_failure(
-            db, message_id=callup.id, error=error, policy=POLICY, retry=RETRY, rng=random.Random(1)
-        )
+        delivery.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=random.Random(1))
         is None
     )
     assert callup.status is MessageStatus.failed and callup.error_code == code
@@ -118,27 +114,22 @@ def test_transient_errors_back_off_then_fail(db: Session, callup: Message) -> No
     error = TransientSendError("busy", code=20429)
     delays = []
     for _ in range(RETRY.max_attempts - 1):
-        delay = delivery.record_failure(
-            db, message_id=callup.id, error=error, policy=POLICY, retry=RETRY, rng=rng
-        )
+        delay = delivery.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=rng)
         assert delay is not None and callup.status is MessageStatus.pending
         delays.append(delay)
         assert delivery.claim(db, message_ids=[callup.id], **LEASE) == []  # not due yet
         callup.next_attempt_at = None
         assert delivery.claim(db, message_ids=[callup.id], **LEASE)
     assert 2.0 <= delays[0] <= 6.0 and 4.0 <= delays[1] <= 12.0
-    assert (
-        delivery.record_failure(db, message_id=callup.id, error=error, policy=POLICY, retry=RETRY, rng=rng)
-        is None
-    )
+    assert delivery.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=rng) is None
     assert callup.status is MessageStatus.failed and callup.attempts == RETRY.max_attempts
     assert db.get_one(Callout, callup.callout_id).status is CalloutStatus.failed
 
 
 def test_backoff_is_bounded_and_honours_retry_after() -> None:
     rng = random.Random(0)
-    assert all(delivery.backoff_s(n, None, RETRY, rng) <= RETRY.cap_s * 1.5 for n in range(1, 30))
-    assert delivery.backoff_s(1, 30.0, RETRY, rng) == 30.0
+    assert all(retry.backoff_s(n, None, RETRY, rng) <= RETRY.cap_s * 1.5 for n in range(1, 30))
+    assert retry.backoff_s(1, 30.0, RETRY, rng) == 30.0
 
 
 def test_callups_go_before_stand_downs() -> None:

@@ -15,11 +15,10 @@ from app.audit.models import AuditEvent
 from app.callout import service as callouts
 from app.incident.models import Incident
 from app.message.models import Direction, Message, MessageKind, MessageStatus
+from app.settings import get_settings
 from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, signed_post, sms, sms_form
-
-POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
 
 
 def declare(client: TestClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -241,16 +240,16 @@ def test_waves_escalate_and_widen_the_radius(
     from app.callout.models import Callout
 
     db.execute(update(Callout).values(called_at=datetime.now(UTC) - timedelta(minutes=5)))
-    assert callouts.run_wave(db, incident_id=incident["id"], policy=POLICY) == 1
+    assert callouts.run_wave(db, incident_id=incident["id"]) == 1
     progress = need(client, coordinator, incident["id"])
     assert (progress["called"], progress["waves"], progress["search_radius_km"]) == (2, 2, 20)
     assert [m.kind for m in outbox(db, middle)] == [MessageKind.callup]
     db.execute(update(Callout).values(called_at=datetime.now(UTC) - timedelta(minutes=10)))
     db.execute(update(Incident).values(next_wave_at=datetime.now(UTC) - timedelta(seconds=1)))
-    callouts.run_wave(db, incident_id=incident["id"], policy=POLICY)
+    callouts.run_wave(db, incident_id=incident["id"])
     db.execute(update(Callout).values(called_at=datetime.now(UTC) - timedelta(minutes=15)))
     db.execute(update(Incident).values(next_wave_at=datetime.now(UTC) - timedelta(seconds=1)))
-    callouts.run_wave(db, incident_id=incident["id"], policy=POLICY)
+    callouts.run_wave(db, incident_id=incident["id"])
     progress = need(client, coordinator, incident["id"])
     assert progress["called"] == 3 and progress["exhausted"] is True and progress["search_radius_km"] == 40
     assert {near.id, middle.id, far.id} <= {
@@ -261,6 +260,21 @@ def test_waves_escalate_and_widen_the_radius(
     assert exhausted is not None
 
 
+def test_an_incident_keeps_its_radius_step_and_maximum_from_declaration(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    settings = get_settings()
+    default = declare(client, coordinator, max_radius_km=None)
+    assert (default["radius_step_km"], default["max_radius_km"]) == (
+        settings.radius_step_km,
+        settings.max_radius_km,
+    )
+    own = declare(client, coordinator, radius_step_km=5, max_radius_km=30)
+    assert (own["radius_step_km"], own["max_radius_km"]) == (5, 30)
+    beyond = declare(client, coordinator, max_radius_km=settings.max_radius_km + 50)
+    assert beyond["max_radius_km"] == settings.max_radius_km  # the search never went past the deployment's
+
+
 def test_a_wave_timer_firing_early_or_twice_does_nothing(
     client: TestClient, coordinator: dict[str, str], db: Session
 ) -> None:
@@ -268,7 +282,7 @@ def test_a_wave_timer_firing_early_or_twice_does_nothing(
     add_volunteer(db, km=2)
     db.commit()
     incident = declare(client, coordinator, overask=1)
-    assert callouts.run_wave(db, incident_id=incident["id"], policy=POLICY) == 0
+    assert callouts.run_wave(db, incident_id=incident["id"]) == 0
     assert need(client, coordinator, incident["id"])["called"] == 1
 
 

@@ -153,5 +153,5 @@ def test_the_openapi_document_says_what_errors_look_like(client: TestClient) -> 
     create = schema["paths"]["/api/v1/volunteers"]["post"]["responses"]
     assert {"409", "413", "422"} <= set(create)
     assert "HTTPValidationError" not in schema["components"]["schemas"]
-    window = schema["components"]["schemas"]["WindowIn"]["properties"]["starts"]
+    window = schema["components"]["schemas"]["WindowCreate"]["properties"]["starts"]
     assert "format" not in window and window["pattern"].startswith("^")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.callout.selection import explain
 from app.volunteer.models import Volunteer, VolunteerStatus
-from app.volunteer.schemas import UnavailableIn, WindowIn
+from app.volunteer.schemas import UnavailableCreate, WindowCreate
 from tests.app.reserve import add_volunteer, incident_body
 
 
@@ -31,7 +31,7 @@ def test_each_eligibility_rule(client: TestClient, coordinator: dict[str, str], 
     in_window = add_volunteer(
         db,
         km=3,
-        availability=[WindowIn(weekday=now_uk.weekday(), starts=time(0, 0), ends=time(23, 59, 59))],
+        availability=[WindowCreate(weekday=now_uk.weekday(), starts=time(0, 0), ends=time(23, 59, 59))],
     )
     expired = add_volunteer(db, km=1, expires_on=date(2020, 1, 1))
     wrong_skill = add_volunteer(db, km=1, skills=("chainsaw",))
@@ -44,7 +44,7 @@ def test_each_eligibility_rule(client: TestClient, coordinator: dict[str, str], 
         db,
         km=1,
         unavailable=[
-            UnavailableIn(
+            UnavailableCreate(
                 starts_at=datetime.now(UTC) - timedelta(hours=1),
                 ends_at=datetime.now(UTC) + timedelta(days=2),
             )
@@ -52,7 +52,7 @@ def test_each_eligibility_rule(client: TestClient, coordinator: dict[str, str], 
     )
     other_day = (now_uk.weekday() + 3) % 7
     out_of_window = add_volunteer(
-        db, km=1, availability=[WindowIn(weekday=other_day, starts=time(9), ends=time(17))]
+        db, km=1, availability=[WindowCreate(weekday=other_day, starts=time(9), ends=time(17))]
     )
     db.commit()
 

@@ -16,9 +16,8 @@ from typer.testing import CliRunner
 
 from alerts.sender import PermanentSendError
 from app.audit.models import AuditEvent
-from app.callout import service as callouts
 from app.callout.models import Callout, CalloutStatus
-from app.message import delivery
+from app.message import delivery, retry
 from app.message.models import Direction, Message, MessageKind, MessageStatus, Receipt
 from app.settings import get_settings
 from app.volunteer.importer import import_volunteers
@@ -29,8 +28,7 @@ from cli.main import cli
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 
-POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
-RETRY = delivery.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
+RETRY = retry.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
 NAME = "Ada Lovelace"
 STREET = "12 Acacia Avenue"
 CARLISLE = [-2.9350, 54.8925]
@@ -236,9 +234,7 @@ def test_a_permanent_number_error_releases_an_accepted_call_up(
     assert confirmation.kind is MessageKind.confirmation
     db.execute(update(Message).where(Message.id == confirmation.id).values(status=MessageStatus.sending))
     error = PermanentSendError("not a valid phone number", code=21211)
-    delivery.record_failure(
-        db, message_id=confirmation.id, error=error, policy=POLICY, retry=RETRY, rng=random.Random(1)
-    )
+    delivery.record_failure(db, message_id=confirmation.id, error=error, retry=RETRY, rng=random.Random(1))
     db.commit()
     assert db.get_one(Volunteer, ada.id).status is VolunteerStatus.paused
     progress = need(client, coordinator, incident_id)

@@ -17,7 +17,7 @@ from app.audit.models import AuditEvent
 from app.volunteer import routes
 from app.volunteer.importer import import_volunteers
 from app.volunteer.models import Volunteer, VolunteerStatus
-from app.volunteer.schemas import CredentialIn, GeoPoint, VolunteerCreate, VolunteerUpdate
+from app.volunteer.schemas import CredentialCreate, GeoPoint, VolunteerCreate, VolunteerUpdate
 from app.volunteer.service import create_volunteer, update_volunteer
 from cli import volunteers as volunteers_cli
 from cli.main import cli
@@ -145,7 +145,7 @@ def test_existing_phone_is_an_error_unless_upsert_which_updates(db: Session) -> 
             name="Old Name",
             phone="07123 456001",
             location=GeoPoint(type="Point", coordinates=[-1.0, 52.0]),
-            skills=[CredentialIn(code="boat_crew")],
+            skills=[CredentialCreate(code="boat_crew")],
             organisations=["Old Org"],
         ),
         actor="test",

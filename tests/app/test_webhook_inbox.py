@@ -9,21 +9,18 @@ from sqlalchemy.orm import Session
 
 from alerts.sender import SendResult
 from app.api import create_app
-from app.callout import service as callouts
 from app.message import delivery
 from app.message.models import Message, MessageKind, MessageStatus, Receipt
 from app.message.service import store_receipt
 from app.queue import get_redis
 from app.volunteer.models import VolunteerStatus
 from app.webhook.fields import InboundSms
-from app.webhook.inbox import RECEIPTS_JOB, act_on_stored, apply_receipt_batch, recover
+from app.webhook.inbox import act_on_stored, apply_receipt_batch, recover
 from app.webhook.models import InboundPending
 from app.webhook.routes import Consequences, get_consequences
 from app.webhook.service import process_oldest, store_inbound
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import INBOUND, new_sid, signed_post, sms_form
-
-POLICY = callouts.WavePolicy(radius_step_km=10, max_radius_km=80)
 
 
 def inbound(phone: str, body: str, opt_out_type: str | None = None) -> InboundSms:
@@ -54,10 +51,10 @@ def test_a_2xx_means_stored_and_the_consequences_may_come_later(client: TestClie
     assert pending.volunteer_id == volunteer.id
     db.refresh(volunteer)
     assert volunteer.status is VolunteerStatus.active  # not yet: a worker does it
-    assert act_on_stored(db, policy=POLICY) == 1
+    assert act_on_stored(db) == 1
     db.refresh(volunteer)
     assert volunteer.status is VolunteerStatus.opted_out
-    assert act_on_stored(db, policy=POLICY) == 0  # a second job: nothing
+    assert act_on_stored(db) == 0  # a second job: nothing
     assert db.scalar(select(func.count()).select_from(InboundPending)) == 0
 
 
@@ -68,9 +65,9 @@ def test_a_senders_messages_are_acted_on_in_the_order_they_arrived(db: Session) 
     start = store_inbound(db, sms=inbound(phone, "START", "START"), signature=new_sid())
     assert stop is not None and start is not None
     # Oldest first, whichever job runs: the STOP, then the START.
-    assert process_oldest(db, policy=POLICY)
-    assert process_oldest(db, policy=POLICY)
-    assert not process_oldest(db, policy=POLICY)
+    assert process_oldest(db)
+    assert process_oldest(db)
+    assert not process_oldest(db)
     db.refresh(volunteer)
     assert volunteer.status is VolunteerStatus.active
     assert db.scalar(select(func.count()).select_from(InboundPending)) == 0
@@ -94,8 +91,8 @@ def test_receipts_are_applied_in_bulk_and_an_early_one_waits_for_its_sid(
     for sid in [*sids, early]:
         assert store_receipt(db, sid=sid, status="delivered", error_code=None)
     assert not store_receipt(db, sid=sids[0], status="delivered", error_code=None)  # once per status
-    assert apply_receipt_batch(db, policy=POLICY) == len(callups)
-    assert apply_receipt_batch(db, policy=POLICY) == 0
+    assert apply_receipt_batch(db) == len(callups)
+    assert apply_receipt_batch(db) == 0
     for message in callups:
         db.refresh(message)
         assert message.status is MessageStatus.delivered
@@ -118,7 +115,7 @@ def test_recovery_queues_what_was_stored_and_not_acted_on(db: Session) -> None:
     db.commit()  # recovery queues after commit
     queued = redis.lrange("rq:queue:nvr-high", 0, -1)
     assert [job for job in queued if job.startswith(b"process_inbound-r")]
-    assert message_id is not None and RECEIPTS_JOB.startswith("workers.")
+    assert message_id is not None
 
 
 def test_a_late_receipt_sent_before_its_sid_was_recorded_is_still_applied(
@@ -130,9 +127,9 @@ def test_a_late_receipt_sent_before_its_sid_was_recorded_is_still_applied(
     message = db.scalars(select(Message).where(Message.kind == MessageKind.callup)).one()
     sid = new_sid()
     assert store_receipt(db, sid=sid, status="delivered", error_code=None)
-    assert apply_receipt_batch(db, policy=POLICY) == 0
+    assert apply_receipt_batch(db) == 0
     assert delivery.claim(db, message_ids=[message.id], holder="test-worker", lease_s=30.0)
-    delivery.record_sent(db, message_id=message.id, result=SendResult(sid, "queued", 1), policy=POLICY)
+    delivery.record_sent(db, message_id=message.id, result=SendResult(sid, "queued", 1))
     assert message.status is MessageStatus.delivered
 
 

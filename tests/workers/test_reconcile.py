@@ -8,7 +8,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from app.callout.service import WavePolicy
 from app.incident.models import Incident
 from app.incident.schemas import IncidentCreate
 from app.incident.service import declare_incident
@@ -21,13 +20,11 @@ from tests.app.reserve import CARLISLE, add_volunteer
 from tests.workers.conftest import add_message
 from workers.reconcile import LOCK_KEY, Reconciler
 
-POLICY = WavePolicy(radius_step_km=10, max_radius_km=80)
-
 
 @pytest.fixture
 def reconciler(redis: Redis) -> Reconciler:
     """A fresh reconciler (it remembers what its last pass found unheld)."""
-    return Reconciler(POLICY, redis)
+    return Reconciler(redis)
 
 
 def queued_ids(redis: Redis, name: str = HIGH) -> list[int]:

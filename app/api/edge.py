@@ -6,7 +6,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import problem
+from app.api.problems import problem
 
 # A JSON body of 1 MiB holds an incident area of over 20,000 vertices, twice the geometry limit, so the
 # geometry check (geo.geojson.MAX_VERTICES) is the one users meet; paths that take files get more.

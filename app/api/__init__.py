@@ -1,24 +1,27 @@
-"""The FastAPI application."""
+"""The HTTP edge: the FastAPI application and what only HTTP needs (problems, deps, limits, access log)."""
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from app.access_log import AccessLog
-from app.area.routes import router as area_router
-from app.edge import MAX_BODY_BYTES, LimitBody, RefuseNulInUrl
-from app.errors import document_problems, install_error_handlers
-from app.health import router as health_router
-from app.incident.routes import router as incident_router
+from app.api.access_log import AccessLog
+from app.api.edge import MAX_BODY_BYTES, LimitBody, RefuseNulInUrl
+from app.api.health import router as health_router
+from app.api.problems import document_problems, install_error_handlers
 from app.logs import configure_logging
-from app.map.routes import router as map_router
-from app.volunteer.routes import MAX_IMPORT_BYTES
-from app.volunteer.routes import router as volunteer_router
-from app.webhook.routes import router as webhook_router
 
 
 def create_app() -> FastAPI:
     """Build the API: routes, problem+json error handling, health and metrics."""
+    # The domain routes import app.api.deps, so this package imports them only here, once it is loaded:
+    # importing a route module first would otherwise meet this package half-built.
+    from app.area.routes import router as area_router
+    from app.incident.routes import router as incident_router
+    from app.map.routes import router as map_router
+    from app.volunteer.routes import MAX_IMPORT_BYTES
+    from app.volunteer.routes import router as volunteer_router
+    from app.webhook.routes import router as webhook_router
+
     configure_logging()
     app = FastAPI(
         title="nvr: National Volunteer Reserve",

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.access_log import CALLER
+from app.api.access_log import CALLER
 from app.auth.models import ApiToken, Role
 from app.auth.service import authenticate
 from app.db import unit_of_work
