@@ -51,9 +51,9 @@ def seed(n: int, *, phone_prefix: str = "+4479113") -> None:
 
 def pipeline_rate(n: int) -> tuple[float, float]:
     """Seconds to the first and the last call-up handed over, from the moment of declaring."""
+    from app.callout.flows import declare_incident
     from app.db import get_sessionmaker, unit_of_work
     from app.incident.schemas import IncidentCreate
-    from app.incident.service import declare_incident
     from app.settings import get_settings
 
     data = IncidentCreate.model_validate(

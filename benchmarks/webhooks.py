@@ -54,9 +54,9 @@ def cpu_s(pid: int) -> float:
 
 def declare(callups: int) -> int:
     """One incident whose first wave calls `callups` people; every call-up marked sent with a SID."""
+    from app.callout.flows import declare_incident
     from app.db import unit_of_work
     from app.incident.schemas import IncidentCreate
-    from app.incident.service import declare_incident
     from app.settings import get_settings
 
     data = IncidentCreate.model_validate(

@@ -45,11 +45,11 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from app.api import create_app  # noqa: E402
 from app.api.deps import get_session  # noqa: E402
+from app.api.webhooks import InlineConsequences, get_consequences  # noqa: E402
 from app.area.service import area_around  # noqa: E402
 from app.auth.models import Role  # noqa: E402
 from app.auth.service import create_token  # noqa: E402
 from app.schema import alembic_config  # noqa: E402
-from app.webhook.routes import InlineConsequences, get_consequences  # noqa: E402
 
 
 def reset_schema(engine: Engine) -> None:

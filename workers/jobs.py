@@ -12,6 +12,7 @@ import structlog
 
 from alerts.ratelimit import RateLimiter
 from alerts.sender import SendError, TransientSendError
+from app.callout import dispatch
 from app.callout import service as callouts
 from app.db import unit_of_work
 from app.map import capacity
@@ -46,7 +47,7 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
     """
     crash_point("after_dequeue")
     with unit_of_work() as session:
-        claimed = delivery.claim(
+        claimed = dispatch.claim(
             session, message_ids=message_ids, holder=lease.holder(), lease_s=lease.lease_s()
         )
     crash_point("after_claim")
@@ -80,14 +81,14 @@ def send_one(outgoing: delivery.Outgoing) -> str:
         return "retrying" if delay is not None else "failed"
     crash_point("after_accept")
     with unit_of_work() as session:
-        delivery.record_sent(session, message_id=outgoing.message_id, result=result)
+        dispatch.record_sent(session, message_id=outgoing.message_id, result=result)
     return "sent"
 
 
 def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | None:
     """Record a failed send in its own transaction; the retry delay, or None when it failed for good."""
     with unit_of_work() as session:
-        return delivery.record_failure(
+        return dispatch.record_failure(
             session,
             message_id=outgoing.message_id,
             error=error,

@@ -15,12 +15,12 @@ def create_app() -> FastAPI:
     """Build the API: routes, problem+json error handling, health and metrics."""
     # The domain routes import app.api.deps, so this package imports them only here, once it is loaded:
     # importing a route module first would otherwise meet this package half-built.
-    from app.area.routes import router as area_router
-    from app.incident.routes import router as incident_router
-    from app.map.routes import router as map_router
-    from app.volunteer.routes import MAX_IMPORT_BYTES
-    from app.volunteer.routes import router as volunteer_router
-    from app.webhook.routes import router as webhook_router
+    from app.api.areas import router as area_router
+    from app.api.incidents import router as incident_router
+    from app.api.maps import router as map_router
+    from app.api.volunteers import MAX_IMPORT_BYTES
+    from app.api.volunteers import router as volunteer_router
+    from app.api.webhooks import router as webhook_router
 
     configure_logging()
     app = FastAPI(

@@ -1,30 +1,23 @@
-"""Declaring, reading, changing and closing incidents."""
+"""Incidents themselves: declaring one with its needs, finding, locking and listing them.
+
+What an incident's call-ups do (waves, answers, counts changed, closing) is the engine's, one layer
+up in app/callout, which uses this module; this one knows nothing of call-ups.
+"""
 
 from datetime import UTC, datetime
 
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import from_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
-from app.callout import service as callouts
-from app.callout.models import Callout, CalloutStatus
 from app.errors import InvalidInput, NotFound
 from app.incident.models import Incident, IncidentStatus, Need
-from app.incident.schemas import (
-    MAX_AREA_KM2,
-    CalloutRead,
-    IncidentCreate,
-    IncidentRead,
-    IncidentUpdate,
-    NeedRead,
-)
-from app.message.models import Message, MessageKind
+from app.incident.schemas import MAX_AREA_KM2, IncidentCreate
 from app.settings import Settings
-from app.volunteer.models import Volunteer
 from app.volunteer.service import check_skill_codes, point_element
 from geo.distance import haversine_km
-from geo.geojson import parse_area, to_geojson
+from geo.geojson import parse_area
 from geo.places import uk_towns
 
 
@@ -34,8 +27,8 @@ def nearest_place(lon: float, lat: float) -> str:
     return town.name
 
 
-def declare_incident(session: Session, *, data: IncidentCreate, actor: str, settings: Settings) -> Incident:
-    """Create an incident with its needs and call the first wave at once."""
+def create_incident(session: Session, *, data: IncidentCreate, actor: str, settings: Settings) -> Incident:
+    """Create an incident with its needs (the engine calls its first wave: app/callout/flows.py)."""
     check_skill_codes(session, [n.skill for n in data.needs])
     area = parse_area(data.area, max_area_km2=MAX_AREA_KM2)
     centre = area.representative_point() if area.geom_type != "Point" else area
@@ -75,7 +68,6 @@ def declare_incident(session: Session, *, data: IncidentCreate, actor: str, sett
         entity_id=incident.id,
         detail={"needs": [n.model_dump() for n in data.needs], "exercise": data.exercise},
     )
-    callouts.run_wave(session, incident_id=incident.id, force=True)
     return incident
 
 
@@ -87,81 +79,17 @@ def get_incident(session: Session, *, incident_id: int) -> Incident:
     return incident
 
 
-def update_incident(session: Session, *, incident_id: int, data: IncidentUpdate, actor: str) -> Incident:
-    """Change need counts (calling more or standing down the surplus) and notes."""
-    incident = callouts.lock_incident(session, incident_id)
-    if incident.status is IncidentStatus.closed:
-        raise InvalidInput(f"incident {incident_id} is closed")
-    needs = {n.skill_code: n for n in callouts.needs_of(session, incident_id)}
-    unknown = sorted({u.skill for u in data.needs} - set(needs))
-    if unknown:
-        raise InvalidInput(f"incident {incident_id} has no need for: {', '.join(unknown)}")
-    for change in data.needs:
-        need = needs[change.skill]
-        before = need.count
-        callouts.change_count(session, incident=incident, need=need, count=change.count)
-        record(
-            session,
-            actor=actor,
-            action="need.count_changed",
-            entity_type="incident",
-            entity_id=incident_id,
-            detail={"skill": change.skill, "from": before, "to": change.count},
-        )
-    if data.notes is not None:
-        incident.notes = data.notes
-    session.flush()
+def lock_incident(session: Session, incident_id: int) -> Incident:
+    """The incident row, locked for the rest of the transaction."""
+    incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update())
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist")
     return incident
 
 
-def need_read(session: Session, need: Need) -> NeedRead:
-    """A need with its call-up counts."""
-    counts = callouts.status_counts(session, need.id)
-    called = sum(counts.values())
-    return NeedRead(
-        skill=need.skill_code,
-        count=need.count,
-        called=called,
-        accepted=counts[CalloutStatus.accepted],
-        declined=counts[CalloutStatus.declined],
-        pending=counts[CalloutStatus.called],
-        stood_down=counts[CalloutStatus.stood_down],
-        failed=counts[CalloutStatus.failed],
-        filled=counts[CalloutStatus.accepted] >= need.count,
-        waves=need.waves,
-        search_radius_km=need.search_radius_km,
-        exhausted=need.exhausted_at is not None,
-    )
-
-
-def to_read(session: Session, incident: Incident) -> IncidentRead:
-    """The API shape of an incident with progress per need."""
-    rendezvous = None
-    if incident.rendezvous_point is not None:
-        rendezvous = {
-            "point": to_geojson(to_shape(incident.rendezvous_point)),
-            "text": incident.rendezvous_text,
-        }
-    return IncidentRead(
-        id=incident.id,
-        title=incident.title,
-        kind=incident.kind,
-        status=incident.status,
-        exercise=incident.exercise,
-        area=to_geojson(to_shape(incident.area)),
-        radius_km=incident.radius_km,
-        place=incident.place,
-        rendezvous=rendezvous,
-        starts_at=incident.starts_at,
-        notes=incident.notes,
-        overask=incident.overask,
-        wave_timeout_s=incident.wave_timeout_s,
-        max_radius_km=incident.max_radius_km,
-        radius_step_km=incident.radius_step_km,
-        created_at=incident.created_at,
-        closed_at=incident.closed_at,
-        needs=[need_read(session, n) for n in callouts.needs_of(session, incident.id)],
-    )
+def needs_of(session: Session, incident_id: int) -> list[Need]:
+    """An incident's needs in a stable order."""
+    return list(session.scalars(select(Need).where(Need.incident_id == incident_id).order_by(Need.id)))
 
 
 def list_incidents(
@@ -174,39 +102,3 @@ def list_incidents(
         select(Incident).where(*where).order_by(Incident.id.desc()).limit(limit).offset(offset)
     ).all()
     return list(items), total
-
-
-def list_callouts(session: Session, *, incident_id: int) -> list[CalloutRead]:
-    """Everyone called for an incident, with what happened to their call-up."""
-    get_incident(session, incident_id=incident_id)
-    last_status = (
-        select(Message.status)
-        .where(Message.callout_id == Callout.id, Message.kind == MessageKind.callup)
-        .order_by(Message.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(Callout, Volunteer.name, Volunteer.phone, Need.skill_code, last_status)
-        .join(Volunteer, Volunteer.id == Callout.volunteer_id)
-        .join(Need, Need.id == Callout.need_id)
-        .where(Callout.incident_id == incident_id)
-        .order_by(Callout.id)
-    ).all()
-    return [
-        CalloutRead(
-            id=c.id,
-            volunteer_id=c.volunteer_id,
-            name=name,
-            phone=phone,
-            skill=skill,
-            wave=c.wave,
-            distance_km=c.distance_km,
-            status=c.status.value,
-            reason=c.reason,
-            called_at=c.called_at,
-            answered_at=c.answered_at,
-            last_message_status=status.value if status else None,
-        )
-        for c, name, phone, skill, status in rows
-    ]

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from app.area.models import Area
 from app.callout.models import Callout, CalloutStatus
-from app.callout.service import needs_of
+from app.callout.progress import need_read
 from app.errors import InvalidInput
 from app.incident.models import Incident, IncidentStatus, Need
-from app.incident.service import need_read
+from app.incident.service import needs_of
 from app.map.capacity import GAP_CELL_KM, GAP_WITHIN_KM, MIN_CELL_COUNT
 from app.map.geojson import features_array, json_object
 from app.map.scope import Scope, incident_filter, require_area

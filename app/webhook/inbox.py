@@ -14,8 +14,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.callout.dispatch import apply_stored_receipts
 from app.jobs import APPLY_RECEIPTS, PROCESS_INBOUND
-from app.message.delivery import apply_stored_receipts
 from app.message.models import Message, Receipt
 from app.queue import HIGH, PendingJob, enqueue_after_commit, enqueue_all, get_redis
 from app.webhook.models import InboundPending

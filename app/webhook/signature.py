@@ -1,6 +1,6 @@
 """Verifying a Twilio webhook: its signature over our public URL, and that the signature is new.
 
-The webhook is read from the request by the route module (app/webhook/routes.py); this one needs no HTTP.
+The webhook is read from the request by the route module (app/api/webhooks.py); this one needs no HTTP.
 """
 
 from dataclasses import dataclass

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.api.maps import poll_sessions
 from app.area.models import Area
 from app.area.service import area_around
-from app.map.routes import poll_sessions
 from app.queue import get_redis
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"

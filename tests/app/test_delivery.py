@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from alerts.sender import PermanentSendError, SendResult, TransientSendError
 from alerts.signature import SIGNATURE_HEADER, compute_signature
+from app.callout import dispatch
 from app.callout.models import Callout, CalloutStatus
 from app.message import delivery, retry
 from app.message.models import Message, MessageKind, MessageStatus
@@ -33,8 +34,8 @@ def callup(client: TestClient, coordinator: dict[str, str], db: Session) -> Iter
     db.commit()
     client.post("/api/v1/incidents", json=incident_body(overask=1), headers=coordinator)
     message = db.scalars(select(Message).where(Message.kind == MessageKind.callup)).one()
-    assert delivery.claim(db, message_ids=[message.id], **LEASE)
-    assert delivery.claim(db, message_ids=[message.id], **LEASE) == []  # a second job may not claim it again
+    assert dispatch.claim(db, message_ids=[message.id], **LEASE)
+    assert dispatch.claim(db, message_ids=[message.id], **LEASE) == []  # a second job may not claim it again
     assert delivery.start(db, message_id=message.id, **LEASE)
     db.refresh(message)
     yield message
@@ -46,7 +47,7 @@ def receipt(client: TestClient, sid: str, status: str, code: str = "") -> int:
 
 def test_receipts_never_move_a_message_backwards(client: TestClient, db: Session, callup: Message) -> None:
     sid = new_sid()
-    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
+    dispatch.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
     db.commit()
     assert receipt(client, sid, "delivered") == 204
     assert receipt(client, sid, "sent") == 204  # late and out of order
@@ -62,7 +63,7 @@ def test_a_receipt_before_the_sid_is_known_is_applied_later(
 ) -> None:
     sid = new_sid()
     assert receipt(client, sid, "delivered") == 204
-    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
+    dispatch.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
     assert callup.status is MessageStatus.delivered
 
 
@@ -70,7 +71,7 @@ def test_undelivered_callup_fails_and_is_replaced(
     client: TestClient, coordinator: dict[str, str], db: Session, callup: Message
 ) -> None:
     sid = new_sid()
-    delivery.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
+    dispatch.record_sent(db, message_id=callup.id, result=SendResult(sid, "queued", 1))
     db.commit()
     assert receipt(client, sid, "undelivered", "30006") == 204
     callout = db.get_one(Callout, callup.callout_id)
@@ -87,7 +88,7 @@ def test_stop_cancels_a_call_up_already_queued(client: TestClient, db: Session) 
     queue_all(db, [queued])
     db.commit()
     sms(client, volunteer.phone or "", "STOP")
-    assert delivery.claim(db, message_ids=[queued.id], **LEASE) == []
+    assert dispatch.claim(db, message_ids=[queued.id], **LEASE) == []
     db.refresh(queued)
     assert queued.status is MessageStatus.cancelled
 
@@ -101,7 +102,7 @@ def test_permanent_errors_are_not_retried_and_mark_the_volunteer(
 ) -> None:
     error = PermanentSendError("refused", code=code)
     assert (
-        delivery.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=random.Random(1))
+        dispatch.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=random.Random(1))
         is None
     )
     assert callup.status is MessageStatus.failed and callup.error_code == code
@@ -114,14 +115,14 @@ def test_transient_errors_back_off_then_fail(db: Session, callup: Message) -> No
     error = TransientSendError("busy", code=20429)
     delays = []
     for _ in range(RETRY.max_attempts - 1):
-        delay = delivery.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=rng)
+        delay = dispatch.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=rng)
         assert delay is not None and callup.status is MessageStatus.pending
         delays.append(delay)
-        assert delivery.claim(db, message_ids=[callup.id], **LEASE) == []  # not due yet
+        assert dispatch.claim(db, message_ids=[callup.id], **LEASE) == []  # not due yet
         callup.next_attempt_at = None
-        assert delivery.claim(db, message_ids=[callup.id], **LEASE)
+        assert dispatch.claim(db, message_ids=[callup.id], **LEASE)
     assert 2.0 <= delays[0] <= 6.0 and 4.0 <= delays[1] <= 12.0
-    assert delivery.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=rng) is None
+    assert dispatch.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=rng) is None
     assert callup.status is MessageStatus.failed and callup.attempts == RETRY.max_attempts
     assert db.get_one(Callout, callup.callout_id).status is CalloutStatus.failed
 

@@ -101,7 +101,7 @@ MATRIX: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/map", (200, 200, 200, 200)),
     ("/map/static/map.js", (200, 200, 200, 200)),
     ("/map/static/leaflet/leaflet.js", (200, 200, 200, 200)),
-    ("/map/static/../routes.py", (404, 404, 404, 404)),
+    ("/map/static/../service.py", (404, 404, 404, 404)),
 ]
 
 

@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.api.maps import MAX_ZOOM
 from app.auth.models import Role
 from app.map.capacity import CELL_SIZES_KM, MIN_CELL_COUNT
-from app.map.routes import MAX_ZOOM
 from geo.distance import destination
 from tests.app.mapdata import CARLISLE, add_area, bng_cell, bng_centre, tile_of, use_test_session_for_streams
 from tests.app.reserve import add_volunteer

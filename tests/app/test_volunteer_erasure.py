@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from alerts.sender import PermanentSendError
 from app.audit.models import AuditEvent
+from app.callout import dispatch
 from app.callout.models import Callout, CalloutStatus
-from app.message import delivery, retry
+from app.message import retry
 from app.message.models import Direction, Message, MessageKind, MessageStatus, Receipt
 from app.settings import get_settings
 from app.volunteer.importer import import_volunteers
@@ -234,7 +235,7 @@ def test_a_permanent_number_error_releases_an_accepted_call_up(
     assert confirmation.kind is MessageKind.confirmation
     db.execute(update(Message).where(Message.id == confirmation.id).values(status=MessageStatus.sending))
     error = PermanentSendError("not a valid phone number", code=21211)
-    delivery.record_failure(db, message_id=confirmation.id, error=error, retry=RETRY, rng=random.Random(1))
+    dispatch.record_failure(db, message_id=confirmation.id, error=error, retry=RETRY, rng=random.Random(1))
     db.commit()
     assert db.get_one(Volunteer, ada.id).status is VolunteerStatus.paused
     progress = need(client, coordinator, incident_id)

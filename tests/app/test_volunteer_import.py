@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from typer.testing import CliRunner
 
+from app.api import volunteers as routes
 from app.audit.models import AuditEvent
-from app.volunteer import routes
 from app.volunteer.importer import import_volunteers
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.schemas import CredentialCreate, GeoPoint, VolunteerCreate, VolunteerUpdate

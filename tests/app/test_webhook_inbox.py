@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from alerts.sender import SendResult
 from app.api import create_app
-from app.message import delivery
+from app.api.webhooks import Consequences, get_consequences
+from app.callout import dispatch
 from app.message.models import Message, MessageKind, MessageStatus, Receipt
 from app.message.service import store_receipt
 from app.queue import get_redis
@@ -17,7 +18,6 @@ from app.volunteer.models import VolunteerStatus
 from app.webhook.fields import InboundSms
 from app.webhook.inbox import act_on_stored, apply_receipt_batch, recover
 from app.webhook.models import InboundPending
-from app.webhook.routes import Consequences, get_consequences
 from app.webhook.service import process_oldest, store_inbound
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import INBOUND, new_sid, signed_post, sms_form
@@ -128,8 +128,8 @@ def test_a_late_receipt_sent_before_its_sid_was_recorded_is_still_applied(
     sid = new_sid()
     assert store_receipt(db, sid=sid, status="delivered", error_code=None)
     assert apply_receipt_batch(db) == 0
-    assert delivery.claim(db, message_ids=[message.id], holder="test-worker", lease_s=30.0)
-    delivery.record_sent(db, message_id=message.id, result=SendResult(sid, "queued", 1))
+    assert dispatch.claim(db, message_ids=[message.id], holder="test-worker", lease_s=30.0)
+    dispatch.record_sent(db, message_id=message.id, result=SendResult(sid, "queued", 1))
     assert message.status is MessageStatus.delivered
 
 

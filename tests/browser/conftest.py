@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 
 from alerts.signature import SIGNATURE_HEADER, compute_signature
 from app.api import create_app
+from app.api.webhooks import InlineConsequences, get_consequences
 from app.area.service import area_around, import_areas
 from app.auth.models import Role
 from app.auth.service import create_token
 from app.map.capacity import refresh_capacity
 from app.settings import Settings, get_settings
-from app.webhook.routes import InlineConsequences, get_consequences
 from geo.features import read_feature_collection
 from geo.places import find_town
 from simulator.server import BackgroundServer

@@ -8,9 +8,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from app.callout import dispatch
+from app.callout.flows import declare_incident
 from app.incident.models import Incident
 from app.incident.schemas import IncidentCreate
-from app.incident.service import declare_incident
 from app.message import delivery
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
@@ -125,7 +126,7 @@ def test_the_heartbeat_renews_only_its_own_leases(live: Session) -> None:
 def test_a_claim_leases_the_message_to_its_worker(live: Session) -> None:
     volunteer = add_volunteer(live, km=1)
     message_id = add_message(live, volunteer_id=volunteer.id, to_number=volunteer.phone)
-    claimed = delivery.claim(live, message_ids=[message_id], holder="me:1:a", lease_s=30)
+    claimed = dispatch.claim(live, message_ids=[message_id], holder="me:1:a", lease_s=30)
     live.commit()
     assert [c.message_id for c in claimed] == [message_id]
     leased = status_of(live, message_id)

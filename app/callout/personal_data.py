@@ -1,8 +1,8 @@
-"""What happens to a person across every domain: a status change that releases their call-ups, erasure
-that leaves nothing personal anywhere, and the subject-access export of everything held on them.
+"""One person's data across every table: erasure that leaves nothing personal anywhere (releasing their
+call-ups first), and the subject-access export of everything held on them.
 
-These sit above the engine (they use the call-up service and the message and audit tables), so the
-reserve's own service stays at the bottom of the layers.
+It sits in the engine because erasure releases call-ups and both read the call-up, message and audit
+tables; the reserve's own service stays below.
 """
 
 from collections.abc import Sequence
@@ -27,28 +27,11 @@ from app.volunteer.schemas import (
     ExportMessage,
     ExportReceipt,
     VolunteerExport,
-    VolunteerUpdate,
 )
 
 ERASED = "(erased)"
-UNCALLABLE = (VolunteerStatus.paused, VolunteerStatus.opted_out)
 # A name shorter than this is too likely to be an ordinary word to be searched for in free text.
 _MIN_NAME_NEEDLE = 4
-
-
-def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str) -> Volunteer:
-    """A PATCH; pausing or opting someone out releases their call-ups (a paused person is told)."""
-    if data.status in UNCALLABLE:
-        callouts.lock_engagements(session, volunteer_id=volunteer_id)
-    volunteer = service.update_volunteer(session, volunteer_id=volunteer_id, data=data, actor=actor)
-    if volunteer.status in UNCALLABLE and data.status is not None:
-        callouts.release_volunteer(
-            session,
-            volunteer_id=volunteer_id,
-            reason=volunteer.status.value.replace("_", " "),
-            notify=volunteer.status is VolunteerStatus.paused,
-        )
-    return volunteer
 
 
 def erase_volunteer(session: Session, *, volunteer_id: int, actor: str) -> None:

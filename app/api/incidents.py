@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from app.api.deps import CoordinatorToken, SessionDep, SettingsDep
 from app.api.params import Id, Offset
 from app.auth.service import actor_of
+from app.callout import flows, progress
 from app.callout.service import close_incident
 from app.incident import service
 from app.incident.models import IncidentStatus
@@ -20,8 +21,8 @@ def declare(
     data: IncidentCreate, session: SessionDep, token: CoordinatorToken, settings: SettingsDep
 ) -> IncidentRead:
     """Declare an incident; the first wave of call-ups starts at once."""
-    incident = service.declare_incident(session, data=data, actor=actor_of(token), settings=settings)
-    return service.to_read(session, incident)
+    incident = flows.declare_incident(session, data=data, actor=actor_of(token), settings=settings)
+    return progress.to_read(session, incident)
 
 
 @router.get("")
@@ -34,19 +35,19 @@ def list_incidents(
 ) -> IncidentPage:
     """Incidents, newest first."""
     items, total = service.list_incidents(session, status=status_, limit=limit, offset=offset)
-    return IncidentPage(items=[service.to_read(session, i) for i in items], total=total)
+    return IncidentPage(items=[progress.to_read(session, i) for i in items], total=total)
 
 
 @router.get("/{incident_id}")
 def get_incident(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
     """An incident and, for each need, how many were called, accepted, declined and are pending."""
-    return service.to_read(session, service.get_incident(session, incident_id=incident_id))
+    return progress.to_read(session, service.get_incident(session, incident_id=incident_id))
 
 
 @router.get("/{incident_id}/callouts")
 def list_callouts(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> list[CalloutRead]:
     """Who was called, when, and what happened."""
-    return service.list_callouts(session, incident_id=incident_id)
+    return progress.list_callouts(session, incident_id=incident_id)
 
 
 @router.patch("/{incident_id}")
@@ -57,12 +58,12 @@ def update(
     token: CoordinatorToken,
 ) -> IncidentRead:
     """Change need counts: raising calls more people, lowering stands down the surplus."""
-    incident = service.update_incident(session, incident_id=incident_id, data=data, actor=actor_of(token))
-    return service.to_read(session, incident)
+    incident = flows.update_incident(session, incident_id=incident_id, data=data, actor=actor_of(token))
+    return progress.to_read(session, incident)
 
 
 @router.post("/{incident_id}/close")
 def close(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
     """Close the incident and stand everyone down."""
     close_incident(session, incident_id=incident_id, actor=actor_of(token))
-    return service.to_read(session, service.get_incident(session, incident_id=incident_id))
+    return progress.to_read(session, service.get_incident(session, incident_id=incident_id))

@@ -41,7 +41,7 @@ from app.skill.models import Skill
 
 router = APIRouter(tags=["maps"])
 
-HERE = FilePath(__file__).resolve().parent
+HERE = FilePath(__file__).resolve().parents[1] / "map"  # the page's template and assets live with the map
 STATIC = {p.relative_to(HERE / "static").as_posix(): p for p in (HERE / "static").rglob("*") if p.is_file()}
 PAGE = Template((HERE / "templates" / "map.html").read_text(encoding="utf-8"))
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"

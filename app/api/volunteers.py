@@ -8,8 +8,9 @@ from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile,
 from app.api.deps import AdminToken, CoordinatorToken, SessionDep
 from app.api.params import Id, Offset
 from app.auth.service import actor_of
+from app.callout import flows, personal_data
 from app.errors import InvalidInput
-from app.volunteer import flows, importer, service
+from app.volunteer import importer, service
 from app.volunteer.models import VolunteerStatus
 from app.volunteer.schemas import (
     GeoPoint,
@@ -105,7 +106,7 @@ def get_volunteer(volunteer_id: Id, session: SessionDep, token: CoordinatorToken
 @router.get("/{volunteer_id}/export")
 def export_volunteer(volunteer_id: Id, session: SessionDep, token: AdminToken) -> VolunteerExport:
     """Everything held on one person, for a subject-access request."""
-    return flows.export_volunteer(session, volunteer_id=volunteer_id)
+    return personal_data.export_volunteer(session, volunteer_id=volunteer_id)
 
 
 @router.patch("/{volunteer_id}", responses=PHONE_TAKEN)
@@ -127,5 +128,5 @@ def update_volunteer(
 def erase_volunteer(volunteer_id: Id, session: SessionDep, token: AdminToken) -> Response:
     """Erase a volunteer's personal data everywhere and release their call-ups; the audit trail keeps
     that it happened and by whom. Registering the phone again needs fresh consent (`consent_at`)."""
-    flows.erase_volunteer(session, volunteer_id=volunteer_id, actor=actor_of(token))
+    personal_data.erase_volunteer(session, volunteer_id=volunteer_id, actor=actor_of(token))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,100 @@
+"""An incident's progress as the API shows it: each need with its call-up counts, everyone called."""
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.callout.models import Callout, CalloutStatus
+from app.callout.service import status_counts
+from app.incident.models import Incident, Need
+from app.incident.schemas import CalloutRead, IncidentRead, NeedRead
+from app.incident.service import get_incident, needs_of
+from app.message.models import Message, MessageKind
+from app.volunteer.models import Volunteer
+from geo.geojson import to_geojson
+
+
+def need_read(session: Session, need: Need) -> NeedRead:
+    """A need with its call-up counts."""
+    counts = status_counts(session, need.id)
+    called = sum(counts.values())
+    return NeedRead(
+        skill=need.skill_code,
+        count=need.count,
+        called=called,
+        accepted=counts[CalloutStatus.accepted],
+        declined=counts[CalloutStatus.declined],
+        pending=counts[CalloutStatus.called],
+        stood_down=counts[CalloutStatus.stood_down],
+        failed=counts[CalloutStatus.failed],
+        filled=counts[CalloutStatus.accepted] >= need.count,
+        waves=need.waves,
+        search_radius_km=need.search_radius_km,
+        exhausted=need.exhausted_at is not None,
+    )
+
+
+def to_read(session: Session, incident: Incident) -> IncidentRead:
+    """The API shape of an incident with progress per need."""
+    rendezvous = None
+    if incident.rendezvous_point is not None:
+        rendezvous = {
+            "point": to_geojson(to_shape(incident.rendezvous_point)),
+            "text": incident.rendezvous_text,
+        }
+    return IncidentRead(
+        id=incident.id,
+        title=incident.title,
+        kind=incident.kind,
+        status=incident.status,
+        exercise=incident.exercise,
+        area=to_geojson(to_shape(incident.area)),
+        radius_km=incident.radius_km,
+        place=incident.place,
+        rendezvous=rendezvous,
+        starts_at=incident.starts_at,
+        notes=incident.notes,
+        overask=incident.overask,
+        wave_timeout_s=incident.wave_timeout_s,
+        max_radius_km=incident.max_radius_km,
+        radius_step_km=incident.radius_step_km,
+        created_at=incident.created_at,
+        closed_at=incident.closed_at,
+        needs=[need_read(session, n) for n in needs_of(session, incident.id)],
+    )
+
+
+def list_callouts(session: Session, *, incident_id: int) -> list[CalloutRead]:
+    """Everyone called for an incident, with what happened to their call-up."""
+    get_incident(session, incident_id=incident_id)
+    last_status = (
+        select(Message.status)
+        .where(Message.callout_id == Callout.id, Message.kind == MessageKind.callup)
+        .order_by(Message.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Callout, Volunteer.name, Volunteer.phone, Need.skill_code, last_status)
+        .join(Volunteer, Volunteer.id == Callout.volunteer_id)
+        .join(Need, Need.id == Callout.need_id)
+        .where(Callout.incident_id == incident_id)
+        .order_by(Callout.id)
+    ).all()
+    return [
+        CalloutRead(
+            id=c.id,
+            volunteer_id=c.volunteer_id,
+            name=name,
+            phone=phone,
+            skill=skill,
+            wave=c.wave,
+            distance_km=c.distance_km,
+            status=c.status.value,
+            reason=c.reason,
+            called_at=c.called_at,
+            answered_at=c.answered_at,
+            last_message_status=status.value if status else None,
+        )
+        for c, name, phone, skill, status in rows
+    ]
