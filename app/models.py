@@ -5,6 +5,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.callout.models import Callout
 from app.db import Base
+from app.inbox.models import InboxItem
 from app.incident.models import Incident, Need
 from app.map.models import CapacityCell, CapacityRefresh
 from app.message.models import Message, Receipt
@@ -30,6 +31,7 @@ __all__ = [
     "CapacityRefresh",
     "Credential",
     "InboundPending",
+    "InboxItem",
     "Incident",
     "Message",
     "Need",

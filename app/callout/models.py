@@ -51,6 +51,16 @@ class Callout(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     called_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # During and after a deployment: what the volunteer told us (ETA, ENROUTE/LATE/ARRIVED/DONE) or a
+    # coordinator entered; kept when the incident closes, so the record shows who came and for how long.
+    eta_minutes: Mapped[int | None] = mapped_column(Integer)
+    checkin: Mapped[str | None] = mapped_column(String(20))
+    checkin_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Welfare check after DONE or at close: asked, and answered OK.
+    welfare_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    welfare_ok_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

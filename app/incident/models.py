@@ -74,6 +74,7 @@ class Incident(TimestampMixin, Base):
     next_wave_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(120))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    close_reason: Mapped[str | None] = mapped_column(String(300))
 
     needs: Mapped[list["Need"]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="raise", order_by="Need.id"
