@@ -4,14 +4,17 @@ import multiprocessing
 import os
 import signal
 import time
+from typing import Any
 
 import structlog
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
+from rq.executions import Execution
+from rq.job import Job
 
 # Importing the jobs preloads every module a job needs before the worker takes work.
 import workers.jobs  # noqa: F401
 from app.jobs import REFRESH_CAPACITY
-from app.logs import configure_logging
+from app.logs import configure_logging, format_exception
 from app.queue import LOW, QUEUE_ORDER, PendingJob, enqueue_all, get_queue, get_redis
 from app.settings import get_settings
 from workers.reconcile import Reconciler
@@ -20,17 +23,48 @@ log = structlog.get_logger(__name__)
 MAINTENANCE_EVERY_S = 15
 
 
+class Worker(SimpleWorker):
+    """RQ's SimpleWorker, but a failed job's traceback kept in Redis is redacted like our logs.
+
+    RQ stores the formatted traceback with the failed job (failed-job registry, job results), and an
+    exception's message can quote a volunteer's row (PostgreSQL's "Key (phone)=(...) already exists").
+    Types, frames and PostgreSQL's codes stay; messages go (app/logs.py).
+    """
+
+    _failure: BaseException | None = None
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        """Remember the exception; RQ formats and stores it next, in handle_job_failure."""
+        self._failure = exc_info[1] if len(exc_info) > 1 else None
+        super().handle_exception(job, *exc_info)
+
+    def handle_job_failure(
+        self,
+        job: Job,
+        queue: Queue,
+        started_job_registry: Any = None,
+        exc_string: str = "",
+        execution: Execution | None = None,
+    ) -> None:
+        """Store the redacted traceback instead of RQ's own."""
+        if self._failure is not None:
+            exc_string, self._failure = format_exception(self._failure), None
+        super().handle_job_failure(
+            job, queue, started_job_registry=started_job_registry, exc_string=exc_string, execution=execution
+        )
+
+
 def run_worker(*, burst: bool = False, with_scheduler: bool = True) -> None:
     """One RQ worker on every nvr queue, high priority first, running jobs in-process.
 
-    SimpleWorker (no fork per job) keeps dispatch fast and lets the database pool be reused; a job that
+    A SimpleWorker (no fork per job) keeps dispatch fast and lets the database pool be reused; a job that
     crashes the process is recovered by the reconciler.
     """
     configure_logging()
     redis = get_redis()
     queues = [get_queue(name, redis) for name in QUEUE_ORDER]
     # Frequent maintenance lets a new worker take over RQ's scheduler soon after one was killed.
-    worker = SimpleWorker(queues, connection=redis, maintenance_interval=MAINTENANCE_EVERY_S)
+    worker = Worker(queues, connection=redis, maintenance_interval=MAINTENANCE_EVERY_S)
     worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
 
 
