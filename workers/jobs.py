@@ -91,6 +91,7 @@ def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | Non
         return dispatch.record_failure(
             session,
             message_id=outgoing.message_id,
+            holder=lease.holder(),
             error=error,
             retry=retry.from_settings(get_settings()),
             rng=_rng,

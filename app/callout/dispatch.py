@@ -88,13 +88,17 @@ def record_failure(
     session: Session,
     *,
     message_id: int,
+    holder: str,
     error: SendError,
     retry: RetryPolicy,
     rng: random.Random,
 ) -> float | None:
-    """Schedule a retry for a transient failure (returns the delay), or fail for good and act on why."""
+    """Schedule a retry for a transient failure (returns the delay), or fail for good and act on why.
+
+    Only `holder`'s failure counts: a lease taken back and given to another worker is that worker's now.
+    """
     message = session.get_one(Message, message_id, with_for_update=True)
-    if message.status is not MessageStatus.sending:
+    if message.status is not MessageStatus.sending or message.claimed_by != holder:
         return None
     delay = delivery.retry_or_fail(session, message=message, error=error, retry=retry, rng=rng)
     if delay is not None:

@@ -23,7 +23,8 @@ from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 
 RETRY = retry.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
-LEASE = {"holder": "test-worker", "lease_s": 30.0}
+HOLDER = "test-worker"
+LEASE = {"holder": HOLDER, "lease_s": 30.0}
 
 
 @pytest.fixture
@@ -102,7 +103,9 @@ def test_permanent_errors_are_not_retried_and_mark_the_volunteer(
 ) -> None:
     error = PermanentSendError("refused", code=code)
     assert (
-        dispatch.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=random.Random(1))
+        dispatch.record_failure(
+            db, message_id=callup.id, holder=HOLDER, error=error, retry=RETRY, rng=random.Random(1)
+        )
         is None
     )
     assert callup.status is MessageStatus.failed and callup.error_code == code
@@ -115,16 +118,36 @@ def test_transient_errors_back_off_then_fail(db: Session, callup: Message) -> No
     error = TransientSendError("busy", code=20429)
     delays = []
     for _ in range(RETRY.max_attempts - 1):
-        delay = dispatch.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=rng)
+        delay = dispatch.record_failure(
+            db, message_id=callup.id, holder=HOLDER, error=error, retry=RETRY, rng=rng
+        )
         assert delay is not None and callup.status is MessageStatus.pending
         delays.append(delay)
         assert dispatch.claim(db, message_ids=[callup.id], **LEASE) == []  # not due yet
         callup.next_attempt_at = None
         assert dispatch.claim(db, message_ids=[callup.id], **LEASE)
     assert 2.0 <= delays[0] <= 6.0 and 4.0 <= delays[1] <= 12.0
-    assert dispatch.record_failure(db, message_id=callup.id, error=error, retry=RETRY, rng=rng) is None
+    assert (
+        dispatch.record_failure(db, message_id=callup.id, holder=HOLDER, error=error, retry=RETRY, rng=rng)
+        is None
+    )
     assert callup.status is MessageStatus.failed and callup.attempts == RETRY.max_attempts
     assert db.get_one(Callout, callup.callout_id).status is CalloutStatus.failed
+
+
+def test_a_failure_from_a_worker_whose_lease_was_taken_back_is_ignored(db: Session, callup: Message) -> None:
+    callup.claimed_by = "another-worker"  # the lease ran out and another worker holds the message now
+    db.flush()
+    error = PermanentSendError("refused", code=21610)
+    assert (
+        dispatch.record_failure(
+            db, message_id=callup.id, holder=HOLDER, error=error, retry=RETRY, rng=random.Random(1)
+        )
+        is None
+    )
+    assert callup.status is MessageStatus.sending and callup.error_code is None
+    volunteer = db.get_one(Callout, callup.callout_id).volunteer_id
+    assert db.get_one(Volunteer, volunteer).status is VolunteerStatus.active
 
 
 def test_backoff_is_bounded_and_honours_retry_after() -> None:

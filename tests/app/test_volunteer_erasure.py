@@ -233,9 +233,15 @@ def test_a_permanent_number_error_releases_an_accepted_call_up(
     ada, bob, incident_id = accepted
     confirmation = outbox(db, ada.id)[-1]
     assert confirmation.kind is MessageKind.confirmation
-    db.execute(update(Message).where(Message.id == confirmation.id).values(status=MessageStatus.sending))
+    db.execute(
+        update(Message)
+        .where(Message.id == confirmation.id)
+        .values(status=MessageStatus.sending, claimed_by="test-worker")
+    )
     error = PermanentSendError("not a valid phone number", code=21211)
-    dispatch.record_failure(db, message_id=confirmation.id, error=error, retry=RETRY, rng=random.Random(1))
+    dispatch.record_failure(
+        db, message_id=confirmation.id, holder="test-worker", error=error, retry=RETRY, rng=random.Random(1)
+    )
     db.commit()
     assert db.get_one(Volunteer, ada.id).status is VolunteerStatus.paused
     progress = need(client, coordinator, incident_id)
