@@ -18,6 +18,7 @@ from alerts.sender import TwilioSender
 from app.message.models import Message, MessageKind, MessageStatus
 from benchmarks.database import fresh_database
 from tools.demo.runner import local_environment, services, use_environment
+from tools.reserve import seed_first_aiders
 from workers.jobs import SEND_THREADS
 
 SENT = (MessageStatus.queued, MessageStatus.sent, MessageStatus.delivered)
@@ -29,23 +30,7 @@ def seed(n: int, *, phone_prefix: str = "+4479113") -> None:
     from app.db import unit_of_work
 
     with unit_of_work() as session:
-        session.execute(
-            text(
-                """
-                WITH v AS (
-                  INSERT INTO volunteers (name, phone, location, status, languages, consent_at)
-                  SELECT 'Bench ' || i, :prefix || lpad(i::text, 5, '0'),
-                         ST_Project(ST_MakePoint(:lon, :lat)::geography, 50 + (i * 7919) % 8000,
-                                    radians(i * 37 % 360)),
-                         'active', ARRAY['en'], now()
-                  FROM generate_series(1, :n) AS i
-                  RETURNING id
-                )
-                INSERT INTO credentials (volunteer_id, skill_code, level) SELECT id, 'first_aid', 1 FROM v
-                """
-            ),
-            {"lon": CARLISLE[0], "lat": CARLISLE[1], "n": n, "prefix": phone_prefix},
-        )
+        seed_first_aiders(session, n, centre=CARLISLE, phone_prefix=phone_prefix, name="Bench")
         session.execute(text("ANALYZE volunteers, credentials"))
 
 

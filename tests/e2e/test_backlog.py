@@ -8,7 +8,7 @@ was lost must be queued again and sent, both within seconds.
 from datetime import datetime
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.callout.models import Callout
@@ -18,6 +18,7 @@ from simulator.client import SimulatorClient
 from tests.app.reserve import CARLISLE, add_volunteer, incident_body
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
 from tests.e2e.faults import SENT, default_timing, handed_over
+from tools.reserve import seed_first_aiders
 
 BACKLOG = 2000
 PENRITH = (-2.7527, 54.6641)  # 27 km from Carlisle: its own incident, its own volunteers
@@ -28,23 +29,7 @@ LOST_SENT_S = 15.0  # PENDING_GRACE (3 s) + one reconcile interval + the job eac
 
 def seed_backlog(live: Session) -> None:
     """BACKLOG first-aiders within 8 km of Carlisle, in one statement."""
-    live.execute(
-        text(
-            """
-            WITH v AS (
-              INSERT INTO volunteers (name, phone, location, status, languages, consent_at)
-              SELECT 'Backlog ' || i, '+4479115' || lpad(i::text, 5, '0'),
-                     ST_Project(ST_MakePoint(:lon, :lat)::geography,
-                                50 + (i * 7919) % 8000, radians(i * 37 % 360)),
-                     'active', ARRAY['en'], now()
-              FROM generate_series(1, :n) AS i
-              RETURNING id
-            )
-            INSERT INTO credentials (volunteer_id, skill_code, level) SELECT id, 'first_aid', 1 FROM v
-            """
-        ),
-        {"lon": CARLISLE[0], "lat": CARLISLE[1], "n": BACKLOG},
-    )
+    seed_first_aiders(live, BACKLOG, centre=CARLISLE, phone_prefix="+4479115", name="Backlog")
     live.commit()
 
 

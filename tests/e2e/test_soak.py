@@ -19,6 +19,7 @@ from simulator.config import SimulatorConfig
 from tests.app.reserve import CARLISLE, incident_body
 from tests.e2e.conftest import start_worker, stop_worker, wait_for
 from tests.e2e.faults import SENT, callups_by_status, flush_redis, handed_over, kill_hard
+from tools.reserve import seed_first_aiders
 from workers.jobs import SEND_THREADS
 
 CALLUPS = 3000
@@ -30,23 +31,7 @@ DONE = (*SENT, MessageStatus.failed, MessageStatus.cancelled)
 
 def seed_reserve(live: Session) -> list[str]:
     """CALLUPS first-aiders within 8 km of Carlisle, in one statement."""
-    live.execute(
-        text(
-            """
-            WITH v AS (
-              INSERT INTO volunteers (name, phone, location, status, languages, consent_at)
-              SELECT 'Soak ' || i, '+4479112' || lpad(i::text, 5, '0'),
-                     ST_Project(ST_MakePoint(:lon, :lat)::geography,
-                                50 + (i * 7919) % 8000, radians(i * 37 % 360)),
-                     'active', ARRAY['en'], now()
-              FROM generate_series(1, :n) AS i
-              RETURNING id
-            )
-            INSERT INTO credentials (volunteer_id, skill_code, level) SELECT id, 'first_aid', 1 FROM v
-            """
-        ),
-        {"lon": CARLISLE[0], "lat": CARLISLE[1], "n": CALLUPS},
-    )
+    seed_first_aiders(live, CALLUPS, centre=CARLISLE, phone_prefix="+4479112", name="Soak")
     live.commit()
     return list(live.scalars(text("SELECT phone FROM volunteers ORDER BY id")))
 
