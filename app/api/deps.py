@@ -24,7 +24,14 @@ def get_session() -> Iterator[Session]:
 # scope="function": the commit runs when the handler returns and before the response is sent, so a 2xx
 # is only ever sent for a committed write, and a failed commit becomes the error response instead.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def current_settings() -> Settings:
+    """The settings, read once per process; async, so FastAPI calls it without a thread hop."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -83,8 +83,9 @@ class InlineConsequences(Consequences):
             session.commit()
 
 
-def get_consequences() -> Consequences:
-    """Where the consequences of webhooks run (a dependency, so a process may choose inline)."""
+async def get_consequences() -> Consequences:
+    """Where the consequences of webhooks run (a dependency, so a process may choose inline); async, so
+    FastAPI calls it without a thread hop."""
     return Consequences()
 
 

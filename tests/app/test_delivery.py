@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from alerts.sender import PermanentSendError, SendResult, TransientSendError
 from alerts.signature import SIGNATURE_HEADER, compute_signature
+from app.api.deps import current_settings
 from app.callout import dispatch
 from app.callout.models import Callout, CalloutStatus
 from app.message import delivery, retry
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import outbound, queue_all, queue_for
 from app.queue import HIGH, LOW, QUEUE_ORDER
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
@@ -176,7 +177,7 @@ def test_signature_covers_the_query_string(client: TestClient) -> None:
 
 
 def test_an_empty_auth_token_disables_webhooks(client: TestClient) -> None:
-    client.app.dependency_overrides[get_settings] = lambda: Settings(
+    client.app.dependency_overrides[current_settings] = lambda: Settings(
         environment="development", twilio_auth_token=""
     )  # type: ignore[attr-defined]
     try:
@@ -186,4 +187,4 @@ def test_an_empty_auth_token_disables_webhooks(client: TestClient) -> None:
         assert response.status_code == 403
         assert "disabled" in response.json()["detail"]
     finally:
-        client.app.dependency_overrides.pop(get_settings)  # type: ignore[attr-defined]
+        client.app.dependency_overrides.pop(current_settings)  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from alerts.signature import SIGNATURE_HEADER, compute_signature
 from app.api import create_app
+from app.api.deps import current_settings
 from app.api.webhooks import InlineConsequences, get_consequences
 from app.area.service import area_around, import_areas
 from app.auth.models import Role
@@ -63,7 +64,7 @@ pytestmark = pytest.mark.slow
 def map_app(engine: Engine) -> FastAPI:
     """The API, with settings the page reads replaceable per test (no basemap by default: offline)."""
     app = create_app()
-    app.dependency_overrides[get_settings] = lambda: get_settings().model_copy(update={"basemap_url": ""})
+    app.dependency_overrides[current_settings] = lambda: get_settings().model_copy(update={"basemap_url": ""})
     app.dependency_overrides[get_consequences] = InlineConsequences  # no workers here: act at once
     return app
 
@@ -196,6 +197,6 @@ def basemap(map_app: FastAPI) -> Iterator[str]:
     """Configure a basemap URL for one test (the test serves its tiles)."""
     url = "https://tiles.example.test/{z}/{x}/{y}.png"
     base: Settings = get_settings()
-    map_app.dependency_overrides[get_settings] = lambda: base.model_copy(update={"basemap_url": url})
+    map_app.dependency_overrides[current_settings] = lambda: base.model_copy(update={"basemap_url": url})
     yield url
-    map_app.dependency_overrides[get_settings] = lambda: base.model_copy(update={"basemap_url": ""})
+    map_app.dependency_overrides[current_settings] = lambda: base.model_copy(update={"basemap_url": ""})
