@@ -43,6 +43,7 @@ class MessageKind(enum.StrEnum):
     no_open_callup = "no_open_callup"
     opted_in = "opted_in"
     reply = "reply"
+    update = "update"  # a coordinator's update or a moved rendezvous, to everyone confirmed
 
 
 class MessageStatus(enum.StrEnum):
