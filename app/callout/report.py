@@ -42,15 +42,17 @@ def _seconds(start: datetime, end: datetime | None) -> float | None:
 
 
 def _fill_over_time(declared: datetime, answered: list[datetime]) -> list[FillPoint]:
-    """Accepted count by minute since declaring: a point at 0 and one at each minute the count grew."""
-    points = [FillPoint(minute=0, accepted=0)]
+    """Accepted count by minute since declaring: the start (0 at minute 0), then the count at the end of
+    each minute it grew in."""
+    start = FillPoint(minute=0, accepted=0)
+    points: list[FillPoint] = []
     for n, at in enumerate(sorted(answered), start=1):
         minute = max(0, int((at - declared).total_seconds() // 60))
-        if points[-1].minute == minute:
+        if points and points[-1].minute == minute:
             points[-1] = FillPoint(minute=minute, accepted=n)
         else:
             points.append(FillPoint(minute=minute, accepted=n))
-    return points
+    return [start, *points]
 
 
 def _band(km: float | None) -> str:

@@ -323,7 +323,7 @@ def test_patch_count_calls_more_or_stands_down(
         json={"needs": [{"skill": "unicorn_rescue", "count": 1}]},
         headers=coordinator,
     )
-    assert bad.status_code == 422  # a need may be added (tests/app/callout/test_actions.py), not an unknown skill
+    assert bad.status_code == 422  # a need may be added (tests/app/callout/), not for an unknown skill
 
 
 def test_close_stands_everyone_down(client: TestClient, coordinator: dict[str, str], db: Session) -> None:
