@@ -7,7 +7,7 @@ works offline; the console fetches it with its token (never in a URL) and shows 
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from fastapi import APIRouter, Response
@@ -129,7 +129,7 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
 def render_html(data: IncidentReport) -> str:
     """The printable report page."""
     incident = data.incident
-    end = incident.closed_at or max((e.at for e in data.timeline), default=incident.declared_at)
+    end = incident.closed_at or datetime.now(UTC)
     last_minute = int((end - incident.declared_at).total_seconds() // 60)
     title = f"Incident {incident.id}: {incident.title}" + (" (exercise)" if incident.exercise else "")
     needs = "".join(

@@ -74,7 +74,7 @@ STATUS_RANK = {
     MessageStatus.received: 6,
 }
 
-# Call-ups and answers to volunteers go first; stand-downs and information after.
+# Call-ups, answers and coordinators' updates to volunteers go first; stand-downs and information after.
 HIGH_PRIORITY_KINDS = frozenset(
     {
         MessageKind.callup,
@@ -85,6 +85,7 @@ HIGH_PRIORITY_KINDS = frozenset(
         MessageKind.no_open_callup,
         MessageKind.opted_in,
         MessageKind.declined_ack,
+        MessageKind.update,  # "go to X instead" must reach people before they get to the old place
     }
 )
 
