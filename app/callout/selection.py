@@ -53,8 +53,9 @@ def candidates_query(
 ) -> Select[int, float]:
     """The selection query for one need of one incident (see the module docstring for the rules).
 
-    With `reask_need_id`, only people that need stood down because it was full or fewer were needed,
-    and who are still eligible, instead of people not yet called.
+    With `reask_need_id`, only people that need stood down (or whose call-up it cancelled unsent)
+    because it was full or fewer were needed, and who are still eligible, instead of people not yet
+    called.
     """
     area = select(Incident.area).where(Incident.id == incident_id).scalar_subquery()
     local = starts_at.astimezone(UK)
@@ -72,7 +73,8 @@ def candidates_query(
             .where(
                 Callout.need_id == reask_need_id,
                 Callout.volunteer_id == Volunteer.id,
-                Callout.status == CalloutStatus.stood_down,
+                # Stood down, or cancelled before their call-up was even sent.
+                Callout.status.in_((CalloutStatus.stood_down, CalloutStatus.cancelled)),
                 Callout.reason.in_([r.value for r in REASKABLE]),
             )
             .exists()

@@ -90,6 +90,19 @@ def test_raising_a_count_asks_again_those_stood_down_before_new_people(
     assert "wave.reasked" in events
 
 
+def test_raising_a_count_asks_those_whose_call_up_was_cancelled_unsent(
+    client: TestClient, coordinator: dict[str, str], db: Session
+) -> None:
+    a, b = add_volunteer(db, km=1), add_volunteer(db, km=2)
+    db.commit()
+    incident = declare(client, coordinator, overask=2)
+    sms(client, a.phone or "", "YES")  # before b's call-up went out
+    assert callout_of(db, incident["id"], b).status is CalloutStatus.cancelled
+    patch(client, coordinator, incident["id"], needs=[{"skill": "first_aid", "count": 2}])
+    assert callout_of(db, incident["id"], b).status is CalloutStatus.called
+    assert [m.kind for m in outbox(db, b)] == [MessageKind.callup, MessageKind.callup]
+
+
 def test_a_released_person_is_not_asked_again(
     client: TestClient, coordinator: dict[str, str], db: Session
 ) -> None:
