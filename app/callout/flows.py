@@ -39,15 +39,17 @@ def update_incident(
     added = [n for n in data.needs if n.skill not in needs]
     check_skill_codes(session, [n.skill for n in added])
     max_radius = data.max_radius_km if data.max_radius_km is not None else incident.max_radius_km
-    searched = max([n.search_radius_km for n in needs.values()] + [incident.radius_km, data.radius_km or 0])
+    searched = max([n.search_radius_km for n in needs.values()] + [incident.radius_km])
     if data.max_radius_km is not None and max_radius > settings.max_radius_km:
         raise InvalidInput(f"max_radius_km {max_radius} is beyond this deployment's {settings.max_radius_km}")
-    if max_radius < searched:
-        raise InvalidInput(f"max_radius_km {max_radius} is below the {searched} km already searched")
     if data.radius_km is not None and data.radius_km < incident.radius_km:
         raise InvalidInput(
             f"radius_km {data.radius_km} is below the current {incident.radius_km}: it only widens"
         )
+    if data.radius_km is not None and data.radius_km > max_radius:
+        raise InvalidInput(f"radius_km {data.radius_km} is beyond max_radius_km {max_radius}")
+    if max_radius < searched:
+        raise InvalidInput(f"max_radius_km {max_radius} is below the {searched} km already searched")
     now = datetime.now(UTC)
     reach_changed = _change_reach(
         session, incident=incident, data=data, needs=list(needs.values()), actor=actor

@@ -151,7 +151,8 @@ def test_widening_the_search_and_its_maximum(
     db.commit()
     incident = declare(client, coordinator, overask=1, needs=[{"skill": "first_aid", "count": 2}])
     assert need(client, coordinator, incident["id"])["exhausted"] is True
-    assert patch(client, coordinator, incident["id"], radius_km=20).status_code == 422  # beyond max 10
+    beyond = patch(client, coordinator, incident["id"], radius_km=20)
+    assert beyond.status_code == 422 and "beyond max_radius_km 10" in beyond.json()["detail"]
     assert patch(client, coordinator, incident["id"], max_radius_km=81).status_code == 422  # settings: 80
     wider = patch(client, coordinator, incident["id"], max_radius_km=30, radius_km=20)
     assert wider.status_code == 200, wider.text
