@@ -110,6 +110,11 @@ class StandDownReason(enum.StrEnum):
     fewer_needed = "fewer needed"
     incident_closed = "incident closed"
     paused = "paused"
+    released = "released"
+
+
+# A need whose people were stood down for these reasons may ask them again when it grows (they were ready).
+REASKABLE = (StandDownReason.need_filled, StandDownReason.fewer_needed)
 
 
 _STANDDOWN_WHY = {
@@ -119,12 +124,45 @@ _STANDDOWN_WHY = {
     "Please do not go. Thank you.",
     StandDownReason.incident_closed: "The incident is closed and you are no longer needed. Thank you.",
     StandDownReason.paused: "Your call-ups are paused, so you are no longer needed for this one. Thank you.",
+    StandDownReason.released: "The coordinator has released you from this call-up. Please do not go. "
+    "Thank you.",
 }
 
 
-def standdown_text(*, ref: int, reason: StandDownReason, exercise: bool) -> str:
-    """Tell people they are not needed, and why: silence is not a stand-down."""
+def standdown_text(*, ref: int, reason: StandDownReason, exercise: bool, detail: str | None = None) -> str:
+    """Tell people they are not needed, and why: silence is not a stand-down.
+
+    A closed incident's text carries the coordinator's reason (`detail`), cut to fit when it is long.
+    """
+    if reason is StandDownReason.incident_closed and detail and _clean(detail):
+        text = _shortened(
+            lambda d: _prefixed(
+                f"NVR {ref}: stand down. {_sentence(f'The incident is closed: {d}')} Thank you.", exercise
+            ),
+            _clean(detail),
+        )
+        if text is not None:
+            return text
     return _checked(f"NVR {ref}: stand down. {_STANDDOWN_WHY[reason]}", exercise)
+
+
+def update_text(*, ref: int, body: str, exercise: bool) -> str:
+    """A coordinator's update to everyone confirmed ("go to X instead"); refused when over two segments."""
+    return _checked(f"NVR {ref} update: {_clean(body)}", exercise)
+
+
+def rendezvous_moved_text(*, ref: int, rendezvous: str, when: str | None, exercise: bool) -> str:
+    """Tell everyone confirmed that the rendezvous has moved, and where to go now."""
+    when = _clean(when) if when else None
+
+    def render(place: str) -> str:
+        where = f"Go to {place} at {when}" if when else f"Go to {place}"
+        return _prefixed(f"NVR {ref}: the rendezvous has moved. {_sentence(where)}", exercise)
+
+    text = _shortened(render, _clean(rendezvous))
+    if text is None:
+        raise ValueError(f"call-up reference {ref} is too long to fit in {MAX_SEGMENTS} segments")
+    return text
 
 
 def ask_reference_text(*, refs: list[int], exercise: bool) -> str:

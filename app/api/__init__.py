@@ -18,6 +18,7 @@ def create_app() -> FastAPI:
     from app.api.areas import router as area_router
     from app.api.incidents import router as incident_router
     from app.api.maps import router as map_router
+    from app.api.reports import router as report_router
     from app.api.volunteers import MAX_IMPORT_BYTES
     from app.api.volunteers import router as volunteer_router
     from app.api.webhooks import router as webhook_router
@@ -39,6 +40,7 @@ def create_app() -> FastAPI:
     app.add_middleware(AccessLog)  # outermost: every answer is logged, the edge's refusals too
     app.include_router(volunteer_router)
     app.include_router(incident_router)
+    app.include_router(report_router)
     app.include_router(webhook_router)
     app.include_router(area_router)
     app.include_router(map_router)

@@ -8,10 +8,21 @@ from app.api.deps import CoordinatorToken, SessionDep, SettingsDep
 from app.api.params import Id, Offset
 from app.auth.service import actor_of
 from app.callout import flows, progress
-from app.callout.service import close_incident
+from app.callout import service as callouts
 from app.incident import service
 from app.incident.models import IncidentStatus
-from app.incident.schemas import CalloutRead, IncidentCreate, IncidentPage, IncidentRead, IncidentUpdate
+from app.incident.schemas import (
+    AttendanceUpdate,
+    CalloutRead,
+    CalloutRelease,
+    IncidentClose,
+    IncidentCreate,
+    IncidentPage,
+    IncidentRead,
+    IncidentUpdate,
+    UpdateSend,
+    UpdateSent,
+)
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -56,14 +67,60 @@ def update(
     data: IncidentUpdate,
     session: SessionDep,
     token: CoordinatorToken,
+    settings: SettingsDep,
 ) -> IncidentRead:
-    """Change need counts: raising calls more people, lowering stands down the surplus."""
-    incident = flows.update_incident(session, incident_id=incident_id, data=data, actor=actor_of(token))
+    """Change an open incident: counts (raising asks again those stood down, then calls new people;
+    lowering stands down the surplus), new needs, the search radius and its maximum, the rendezvous
+    (texted to everyone confirmed), notes."""
+    incident = flows.update_incident(
+        session, incident_id=incident_id, data=data, actor=actor_of(token), settings=settings
+    )
     return progress.to_read(session, incident)
 
 
+@router.post("/{incident_id}/update")
+def send_update(
+    incident_id: Id, data: UpdateSend, session: SessionDep, token: CoordinatorToken
+) -> UpdateSent:
+    """Text everyone confirmed ("go to X instead"); 422 when it would not fit in two SMS segments."""
+    sent = callouts.send_update(session, incident_id=incident_id, body=data.text, actor=actor_of(token))
+    return UpdateSent(sent=sent)
+
+
+@router.post("/{incident_id}/callouts/{callout_id}/release")
+def release(
+    incident_id: Id, callout_id: Id, data: CalloutRelease, session: SessionDep, token: CoordinatorToken
+) -> CalloutRead:
+    """Release one person (asked or confirmed): they are told, and the next candidate is called."""
+    callouts.release_callout(
+        session, incident_id=incident_id, callout_id=callout_id, reason=data.reason, actor=actor_of(token)
+    )
+    return progress.callout_read(session, incident_id=incident_id, callout_id=callout_id)
+
+
+@router.post("/{incident_id}/callouts/{callout_id}/attendance")
+def attendance(
+    incident_id: Id, callout_id: Id, data: AttendanceUpdate, session: SessionDep, token: CoordinatorToken
+) -> CalloutRead:
+    """Enter when a confirmed person arrived and finished (also after the close); hours follow."""
+    callouts.record_attendance(
+        session,
+        incident_id=incident_id,
+        callout_id=callout_id,
+        arrived_at=data.arrived_at,
+        done_at=data.done_at,
+        fields=data.model_fields_set,
+        actor=actor_of(token),
+    )
+    return progress.callout_read(session, incident_id=incident_id, callout_id=callout_id)
+
+
 @router.post("/{incident_id}/close")
-def close(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
-    """Close the incident and stand everyone down."""
-    close_incident(session, incident_id=incident_id, actor=actor_of(token))
+def close(
+    incident_id: Id, session: SessionDep, token: CoordinatorToken, data: IncidentClose | None = None
+) -> IncidentRead:
+    """Close the incident: everyone still asked is stood down, everyone confirmed is told (they stay
+    confirmed in the record); the reason is kept and texted to them all."""
+    reason = data.reason if data is not None else None
+    callouts.close_incident(session, incident_id=incident_id, actor=actor_of(token), reason=reason)
     return progress.to_read(session, service.get_incident(session, incident_id=incident_id))

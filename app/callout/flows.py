@@ -2,18 +2,21 @@
 call-ups. Routes, the CLI and jobs call these; they span the incident, the reserve and the call-ups.
 """
 
+from datetime import UTC, datetime
+
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
 from app.callout import service as callouts
 from app.errors import InvalidInput
-from app.incident.models import Incident, IncidentStatus
-from app.incident.schemas import IncidentCreate, IncidentUpdate
-from app.incident.service import create_incident, lock_incident, needs_of
+from app.incident.models import Incident, Need
+from app.incident.schemas import IncidentCreate, IncidentUpdate, RendezvousCreate
+from app.incident.service import create_incident, needs_of
 from app.settings import Settings
 from app.volunteer import service as volunteers
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.schemas import VolunteerUpdate
+from app.volunteer.service import check_skill_codes, point_element
 
 UNCALLABLE = (VolunteerStatus.paused, VolunteerStatus.opted_out)
 
@@ -25,18 +28,61 @@ def declare_incident(session: Session, *, data: IncidentCreate, actor: str, sett
     return incident
 
 
-def update_incident(session: Session, *, incident_id: int, data: IncidentUpdate, actor: str) -> Incident:
-    """Change need counts (calling more or standing down the surplus) and notes."""
-    incident = lock_incident(session, incident_id)
-    if incident.status is IncidentStatus.closed:
-        raise InvalidInput(f"incident {incident_id} is closed")
+def update_incident(
+    session: Session, *, incident_id: int, data: IncidentUpdate, actor: str, settings: Settings
+) -> Incident:
+    """A coordinator's changes to an open incident, each an audit event: the search's reach, the
+    rendezvous (texted to everyone confirmed), need counts (calling more, asking again those stood
+    down, or standing down the surplus), new needs, notes. Everything is checked before anything changes."""
+    incident = callouts.lock_open_incident(session, incident_id)
     needs = {n.skill_code: n for n in needs_of(session, incident_id)}
-    unknown = sorted({u.skill for u in data.needs} - set(needs))
-    if unknown:
-        raise InvalidInput(f"incident {incident_id} has no need for: {', '.join(unknown)}")
+    added = [n for n in data.needs if n.skill not in needs]
+    check_skill_codes(session, [n.skill for n in added])
+    max_radius = data.max_radius_km if data.max_radius_km is not None else incident.max_radius_km
+    searched = max([n.search_radius_km for n in needs.values()] + [incident.radius_km])
+    if data.max_radius_km is not None and max_radius > settings.max_radius_km:
+        raise InvalidInput(f"max_radius_km {max_radius} is beyond this deployment's {settings.max_radius_km}")
+    if data.radius_km is not None and data.radius_km < incident.radius_km:
+        raise InvalidInput(
+            f"radius_km {data.radius_km} is below the current {incident.radius_km}: it only widens"
+        )
+    if data.radius_km is not None and data.radius_km > max_radius:
+        raise InvalidInput(f"radius_km {data.radius_km} is beyond max_radius_km {max_radius}")
+    if max_radius < searched:
+        raise InvalidInput(f"max_radius_km {max_radius} is below the {searched} km already searched")
+    now = datetime.now(UTC)
+    reach_changed = _change_reach(
+        session, incident=incident, data=data, needs=list(needs.values()), actor=actor
+    )
+    if data.rendezvous is not None:
+        _move_rendezvous(session, incident=incident, rendezvous=data.rendezvous, actor=actor)
+    if data.notes is not None:
+        incident.notes = data.notes
     for change in data.needs:
-        need = needs[change.skill]
+        need = needs.get(change.skill)
+        if need is None:
+            need = Need(
+                incident_id=incident_id,
+                skill_code=change.skill,
+                count=change.count,
+                search_radius_km=incident.radius_km,
+                waves=0,
+            )
+            session.add(need)
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="need.added",
+                entity_type="incident",
+                entity_id=incident_id,
+                detail={"skill": change.skill, "count": change.count},
+            )
+            callouts.settle_need(session, incident=incident, need=need)
+            continue
         before = need.count
+        if before == change.count:
+            continue
         callouts.change_count(session, incident=incident, need=need, count=change.count)
         record(
             session,
@@ -46,10 +92,68 @@ def update_incident(session: Session, *, incident_id: int, data: IncidentUpdate,
             entity_id=incident_id,
             detail={"skill": change.skill, "from": before, "to": change.count},
         )
-    if data.notes is not None:
-        incident.notes = data.notes
+    if reach_changed:
+        for need in needs.values():
+            if need.filled_at is None:
+                callouts.top_up(session, incident=incident, need=need, now=now)
+    if incident.next_wave_at is None and any(n.filled_at is None for n in needs_of(session, incident_id)):
+        callouts.schedule_wave(session, incident=incident, now=now)
     session.flush()
     return incident
+
+
+def _change_reach(
+    session: Session, *, incident: Incident, data: IncidentUpdate, needs: list[Need], actor: str
+) -> bool:
+    """Widen the search and its maximum; an exhausted need may find people again. True if either grew."""
+    changed = False
+    if data.max_radius_km is not None and data.max_radius_km != incident.max_radius_km:
+        record(
+            session,
+            actor=actor,
+            action="incident.max_radius_changed",
+            entity_type="incident",
+            entity_id=incident.id,
+            detail={"from_km": incident.max_radius_km, "to_km": data.max_radius_km},
+        )
+        changed = data.max_radius_km > incident.max_radius_km
+        incident.max_radius_km = data.max_radius_km
+    if data.radius_km is not None and data.radius_km > incident.radius_km:
+        record(
+            session,
+            actor=actor,
+            action="incident.radius_widened",
+            entity_type="incident",
+            entity_id=incident.id,
+            detail={"from_km": incident.radius_km, "to_km": data.radius_km},
+        )
+        incident.radius_km = data.radius_km
+        for need in needs:
+            need.search_radius_km = max(need.search_radius_km, data.radius_km)
+        changed = True
+    if changed:
+        for need in needs:
+            need.exhausted_at = None
+    return changed
+
+
+def _move_rendezvous(
+    session: Session, *, incident: Incident, rendezvous: RendezvousCreate, actor: str
+) -> None:
+    """Move the rendezvous and text everyone confirmed where to go now."""
+    before = incident.rendezvous_text
+    incident.rendezvous_point = point_element(rendezvous.point)
+    incident.rendezvous_text = rendezvous.text
+    session.flush()
+    told = callouts.tell_rendezvous_moved(session, incident=incident)
+    record(
+        session,
+        actor=actor,
+        action="incident.rendezvous_moved",
+        entity_type="incident",
+        entity_id=incident.id,
+        detail={"from": before, "to": rendezvous.text, "point": rendezvous.point.coordinates, "texted": told},
+    )
 
 
 def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str) -> Volunteer:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from app.callout.models import Callout, CalloutStatus
 from app.callout.service import status_counts
 from app.incident.models import Incident, Need
-from app.incident.schemas import CalloutRead, IncidentRead, NeedRead
+from app.incident.schemas import CalloutRead, IncidentRead, NeedRead, hours_between
 from app.incident.service import get_incident, needs_of
 from app.message.models import Message, MessageKind
 from app.volunteer.models import Volunteer
@@ -60,13 +60,15 @@ def to_read(session: Session, incident: Incident) -> IncidentRead:
         radius_step_km=incident.radius_step_km,
         created_at=incident.created_at,
         closed_at=incident.closed_at,
+        close_reason=incident.close_reason,
         needs=[need_read(session, n) for n in needs_of(session, incident.id)],
     )
 
 
-def list_callouts(session: Session, *, incident_id: int) -> list[CalloutRead]:
-    """Everyone called for an incident, with what happened to their call-up."""
+def list_callouts(session: Session, *, incident_id: int, callout_id: int | None = None) -> list[CalloutRead]:
+    """Everyone called for an incident (or one call-up), with what happened to their call-up."""
     get_incident(session, incident_id=incident_id)
+    only = [Callout.id == callout_id] if callout_id is not None else []
     last_status = (
         select(Message.status)
         .where(Message.callout_id == Callout.id, Message.kind == MessageKind.callup)
@@ -78,7 +80,7 @@ def list_callouts(session: Session, *, incident_id: int) -> list[CalloutRead]:
         select(Callout, Volunteer.name, Volunteer.phone, Need.skill_code, last_status)
         .join(Volunteer, Volunteer.id == Callout.volunteer_id)
         .join(Need, Need.id == Callout.need_id)
-        .where(Callout.incident_id == incident_id)
+        .where(Callout.incident_id == incident_id, *only)
         .order_by(Callout.id)
     ).all()
     return [
@@ -95,6 +97,16 @@ def list_callouts(session: Session, *, incident_id: int) -> list[CalloutRead]:
             called_at=c.called_at,
             answered_at=c.answered_at,
             last_message_status=status.value if status else None,
+            eta_minutes=c.eta_minutes,
+            checkin=c.checkin,
+            arrived_at=c.arrived_at,
+            done_at=c.done_at,
+            hours=hours_between(c.arrived_at, c.done_at),
         )
         for c, name, phone, skill, status in rows
     ]
+
+
+def callout_read(session: Session, *, incident_id: int, callout_id: int) -> CalloutRead:
+    """One call-up of an incident as the API shows it."""
+    return list_callouts(session, incident_id=incident_id, callout_id=callout_id)[0]

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from alerts.text import REASKABLE
 from app.callout.models import Callout, CalloutStatus
 from app.incident.models import Incident, IncidentStatus
 from app.volunteer.models import (
@@ -42,9 +43,20 @@ class Candidate:
 
 
 def candidates_query(
-    *, incident_id: int, skill: str, radius_km: float, starts_at: datetime, limit: int
+    *,
+    incident_id: int,
+    skill: str,
+    radius_km: float,
+    starts_at: datetime,
+    limit: int,
+    reask_need_id: int | None = None,
 ) -> Select[int, float]:
-    """The selection query for one need of one incident (see the module docstring for the rules)."""
+    """The selection query for one need of one incident (see the module docstring for the rules).
+
+    With `reask_need_id`, only people that need stood down (or whose call-up it cancelled unsent)
+    because it was full or fewer were needed, and who are still eligible, instead of people not yet
+    called.
+    """
     area = select(Incident.area).where(Incident.id == incident_id).scalar_subquery()
     local = starts_at.astimezone(UK)
     # Driven from the credentials of the skill, whose copy of the holder's home shares a GIST index
@@ -54,6 +66,19 @@ def candidates_query(
     already_called = select(Callout.id).where(
         Callout.incident_id == incident_id, Callout.volunteer_id == Volunteer.id
     )
+    not_called = ~already_called.exists()
+    if reask_need_id is not None:
+        not_called = (
+            select(Callout.id)
+            .where(
+                Callout.need_id == reask_need_id,
+                Callout.volunteer_id == Volunteer.id,
+                # Stood down, or cancelled before their call-up was even sent.
+                Callout.status.in_((CalloutStatus.stood_down, CalloutStatus.cancelled)),
+                Callout.reason.in_([r.value for r in REASKABLE]),
+            )
+            .exists()
+        )
     other = aliased(Incident)
     busy_elsewhere = (
         select(Callout.id)
@@ -91,7 +116,7 @@ def candidates_query(
             Volunteer.status == VolunteerStatus.active,
             Volunteer.phone.is_not(None),
             or_(Volunteer.max_travel_km.is_(None), within_km(home, area, Volunteer.max_travel_km)),
-            ~already_called.exists(),
+            not_called,
             ~busy_elsewhere.exists(),
             ~away.exists(),
             or_(~has_windows.exists(), and_(in_window.exists())),
@@ -113,11 +138,23 @@ def candidates_query(
 
 
 def find_candidates(
-    session: Session, *, incident_id: int, skill: str, radius_km: float, starts_at: datetime, limit: int
+    session: Session,
+    *,
+    incident_id: int,
+    skill: str,
+    radius_km: float,
+    starts_at: datetime,
+    limit: int,
+    reask_need_id: int | None = None,
 ) -> list[Candidate]:
-    """Up to `limit` eligible volunteers for one need, best first."""
+    """Up to `limit` eligible volunteers for one need, best first (see `candidates_query`)."""
     query = candidates_query(
-        incident_id=incident_id, skill=skill, radius_km=radius_km, starts_at=starts_at, limit=limit
+        incident_id=incident_id,
+        skill=skill,
+        radius_km=radius_km,
+        starts_at=starts_at,
+        limit=limit,
+        reask_need_id=reask_need_id,
     )
     return [Candidate(vid, float(km)) for vid, km in session.execute(query)]
 

@@ -11,15 +11,16 @@ from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from alerts import text
+from alerts.segments import count_segments
 from alerts.text import StandDownReason
 from app.audit.service import record
 from app.callout.models import Callout, CalloutStatus
 from app.callout.selection import find_candidates
-from app.errors import NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.incident.models import Incident, IncidentStatus, Need
 from app.jobs import RUN_WAVE
 from app.message.models import Message, MessageKind, MessageStatus
@@ -31,7 +32,8 @@ from app.volunteer.service import set_status
 
 UK = ZoneInfo("Europe/London")
 SYSTEM = "system"
-# Call-ups still holding a volunteer: asked and not answered, or accepted.
+# Call-ups still holding a volunteer: asked and not answered, or accepted, while the incident is open.
+# A closed incident's accepted call-ups stay accepted (the record of who came) but hold nobody.
 ENGAGED = (CalloutStatus.called, CalloutStatus.accepted)
 
 
@@ -71,15 +73,9 @@ def _skill_name(session: Session, code: str) -> str:
     return skill.name.lower() if skill else code.replace("_", " ")
 
 
-def top_up(session: Session, *, incident: Incident, need: Need, now: datetime) -> int:
-    """Call enough new people that answers still awaited cover the gap times the over-ask factor.
-
-    Call-ups older than the wave timeout no longer count as awaited, so each timer wave calls more.
-    When the pool within the search radius runs dry the radius widens step by step up to the maximum;
-    past that the need is marked exhausted and the coordinator sees it.
-    """
-    counts = status_counts(session, need.id)
-    gap = need.count - counts[CalloutStatus.accepted]
+def _wanted(session: Session, *, incident: Incident, need: Need, now: datetime) -> int:
+    """How many more to ask so that answers still awaited cover the gap times the over-ask factor."""
+    gap = need.count - status_counts(session, need.id)[CalloutStatus.accepted]
     if gap <= 0 or incident.status is not IncidentStatus.open:
         return 0
     fresh_since = now - timedelta(seconds=incident.wave_timeout_s)
@@ -90,7 +86,17 @@ def top_up(session: Session, *, incident: Incident, need: Need, now: datetime) -
             Callout.called_at > fresh_since,
         )
     )
-    want = math.ceil(gap * incident.overask) - (awaited or 0)
+    return math.ceil(gap * incident.overask) - (awaited or 0)
+
+
+def top_up(session: Session, *, incident: Incident, need: Need, now: datetime) -> int:
+    """Call enough new people that answers still awaited cover the gap times the over-ask factor.
+
+    Call-ups older than the wave timeout no longer count as awaited, so each timer wave calls more.
+    When the pool within the search radius runs dry the radius widens step by step up to the maximum;
+    past that the need is marked exhausted and the coordinator sees it.
+    """
+    want = _wanted(session, incident=incident, need=need, now=now)
     if want <= 0:
         return 0
     while True:
@@ -135,8 +141,40 @@ def top_up(session: Session, *, incident: Incident, need: Need, now: datetime) -
     return len(found)
 
 
-def _call(session: Session, *, incident: Incident, need: Need, candidates: Sequence, now: datetime) -> None:
+def reask(session: Session, *, incident: Incident, need: Need, now: datetime) -> int:
+    """Ask again, before anyone new, the people this need stood down because it was full or fewer were
+    needed (they were ready to go); they must still be eligible. Returns how many were asked."""
+    want = _wanted(session, incident=incident, need=need, now=now)
+    if want <= 0:
+        return 0
+    found = find_candidates(
+        session,
+        incident_id=incident.id,
+        skill=need.skill_code,
+        radius_km=need.search_radius_km,
+        starts_at=incident.starts_at,
+        limit=want,
+        reask_need_id=need.id,
+    )
+    if not found:
+        return 0
+    need.waves += 1
+    _call(session, incident=incident, need=need, candidates=found, now=now, again=True)
+    return len(found)
+
+
+def _call(
+    session: Session,
+    *,
+    incident: Incident,
+    need: Need,
+    candidates: Sequence,
+    now: datetime,
+    again: bool = False,
+) -> None:
+    """Text a call-up to each candidate: new call-ups, or (`again`) their stood-down ones reopened."""
     ids = [c.volunteer_id for c in candidates]
+    distances = {c.volunteer_id: round(c.distance_km, 3) for c in candidates}
     phones = {
         vid: phone
         for vid, phone in session.execute(select(Volunteer.id, Volunteer.phone).where(Volunteer.id.in_(ids)))
@@ -152,19 +190,31 @@ def _call(session: Session, *, incident: Incident, need: Need, candidates: Seque
         when=_when(incident),
         exercise=incident.exercise,
     )
-    new_callouts = [
-        Callout(
-            incident_id=incident.id,
-            need_id=need.id,
-            volunteer_id=candidate.volunteer_id,
-            wave=need.waves,
-            distance_km=round(candidate.distance_km, 3),
-            status=CalloutStatus.called,
-            called_at=now,
+    if again:
+        callouts_ = list(
+            session.scalars(select(Callout).where(Callout.need_id == need.id, Callout.volunteer_id.in_(ids)))
         )
-        for candidate in candidates
-    ]
-    session.add_all(new_callouts)
+        for callout in callouts_:
+            callout.status = CalloutStatus.called
+            callout.wave = need.waves
+            callout.distance_km = distances[callout.volunteer_id]
+            callout.called_at = now
+            callout.answered_at = None
+            callout.reason = None
+    else:
+        callouts_ = [
+            Callout(
+                incident_id=incident.id,
+                need_id=need.id,
+                volunteer_id=vid,
+                wave=need.waves,
+                distance_km=distances[vid],
+                status=CalloutStatus.called,
+                called_at=now,
+            )
+            for vid in ids
+        ]
+        session.add_all(callouts_)
     session.flush()
     queue_all(
         session,
@@ -177,13 +227,13 @@ def _call(session: Session, *, incident: Incident, need: Need, candidates: Seque
                 callout_id=c.id,
                 incident_id=incident.id,
             )
-            for c in new_callouts
+            for c in callouts_
         ],
     )
     record(
         session,
         actor=SYSTEM,
-        action="wave.called",
+        action="wave.reasked" if again else "wave.called",
         entity_type="incident",
         entity_id=incident.id,
         detail={"skill": need.skill_code, "wave": need.waves, "volunteers": ids},
@@ -253,9 +303,15 @@ def _callups_sent(session: Session, callout_ids: list[int]) -> set[int]:
 
 
 def stand_down(
-    session: Session, *, incident: Incident, callouts: Sequence[Callout], reason: StandDownReason
+    session: Session,
+    *,
+    incident: Incident,
+    callouts: Sequence[Callout],
+    reason: StandDownReason,
+    detail: str | None = None,
 ) -> int:
-    """Release call-ups: cancel unsent call-up texts, and text everyone who got one why they stand down."""
+    """Release call-ups: cancel unsent call-up texts, and text everyone who got one why they stand down
+    (`detail`: the coordinator's reason for closing)."""
     if not callouts:
         return 0
     now = datetime.now(UTC)
@@ -268,7 +324,7 @@ def stand_down(
     }
     # One query and one insert for the whole stand-down, however many call-ups (it runs under the lock).
     sent = _callups_sent(session, [c.id for c in callouts])
-    body = text.standdown_text(ref=incident.id, reason=reason, exercise=incident.exercise)
+    body = text.standdown_text(ref=incident.id, reason=reason, exercise=incident.exercise, detail=detail)
     texts = []
     for callout in callouts:
         was_sent = callout.id in sent
@@ -302,7 +358,7 @@ def stand_down(
     return texted
 
 
-def _settle_need(session: Session, *, incident: Incident, need: Need) -> None:
+def settle_need(session: Session, *, incident: Incident, need: Need) -> None:
     """After any change: stand down the surplus of a filled need, or call more for an unfilled one."""
     now = datetime.now(UTC)
     accepted = status_counts(session, need.id)[CalloutStatus.accepted]
@@ -335,7 +391,7 @@ def accept(session: Session, *, callout: Callout, volunteer: Volunteer) -> bool:
     need = session.get_one(Need, callout.need_id)
     now = datetime.now(UTC)
     accepted = status_counts(session, need.id)[CalloutStatus.accepted]
-    if callout.status is CalloutStatus.accepted:
+    if callout.status is CalloutStatus.accepted and incident.status is IncidentStatus.open:
         body = text.confirmation_text(
             ref=incident.id,
             rendezvous=incident.rendezvous_text,
@@ -376,7 +432,7 @@ def accept(session: Session, *, callout: Callout, volunteer: Volunteer) -> bool:
         ref=incident.id, rendezvous=incident.rendezvous_text, when=_when(incident), exercise=incident.exercise
     )
     _reply(session, volunteer, MessageKind.confirmation, body, callout)
-    _settle_need(session, incident=incident, need=need)
+    settle_need(session, incident=incident, need=need)
     return True
 
 
@@ -386,7 +442,8 @@ def decline(session: Session, *, callout: Callout, volunteer: Volunteer) -> None
     session.refresh(callout)
     need = session.get_one(Need, callout.need_id)
     was_accepted = callout.status is CalloutStatus.accepted
-    if callout.status in (CalloutStatus.called, CalloutStatus.accepted):
+    # A closed incident's record stays as it was: a NO after the end changes nothing.
+    if incident.status is IncidentStatus.open and callout.status in ENGAGED:
         callout.status = CalloutStatus.declined
         callout.answered_at = datetime.now(UTC)
         session.flush()
@@ -405,7 +462,7 @@ def decline(session: Session, *, callout: Callout, volunteer: Volunteer) -> None
         callout,
     )
     if incident.status is IncidentStatus.open:
-        _settle_need(session, incident=incident, need=need)
+        settle_need(session, incident=incident, need=need)
 
 
 def replace_failed(session: Session, *, callout_id: int, reason: str) -> None:
@@ -430,7 +487,20 @@ def replace_failed(session: Session, *, callout_id: int, reason: str) -> None:
     )
     if incident.status is IncidentStatus.open:
         need = session.get_one(Need, callout.need_id)
-        _settle_need(session, incident=incident, need=need)
+        settle_need(session, incident=incident, need=need)
+
+
+def _engaged(volunteer_id: int) -> Select[Callout]:
+    """A volunteer's call-ups that hold them: called or accepted, in incidents still open."""
+    return (
+        select(Callout)
+        .join(Incident, Incident.id == Callout.incident_id)
+        .where(
+            Callout.volunteer_id == volunteer_id,
+            Callout.status.in_(ENGAGED),
+            Incident.status == IncidentStatus.open,
+        )
+    )
 
 
 def lock_engagements(session: Session, *, volunteer_id: int) -> dict[int, Incident]:
@@ -438,9 +508,7 @@ def lock_engagements(session: Session, *, volunteer_id: int) -> dict[int, Incide
 
     Taken before the volunteer's own row, as waves take them (incident, then the people they call).
     """
-    engaged = select(Callout.incident_id).where(
-        Callout.volunteer_id == volunteer_id, Callout.status.in_(ENGAGED)
-    )
+    engaged = _engaged(volunteer_id).with_only_columns(Callout.incident_id)
     return {i: lock_incident(session, i) for i in sorted(set(session.scalars(engaged)))}
 
 
@@ -460,13 +528,12 @@ def release_volunteer(
     each need they leave is settled again, which calls the next candidate. With `notify` (a coordinator
     paused someone who can still read SMS) those who got a call-up are told why they stand down.
     """
-    engaged = (Callout.volunteer_id == volunteer_id, Callout.status.in_(ENGAGED))
     incidents = lock_engagements(session, volunteer_id=volunteer_id)
     if status is not None:
         set_status(session.get_one(Volunteer, volunteer_id), status)
     cancel_unsent(session, volunteer_id=volunteer_id)
     # Read again under the locks, overwriting any copy this session loaded before them.
-    current = select(Callout).where(*engaged).order_by(Callout.incident_id, Callout.id)
+    current = _engaged(volunteer_id).order_by(Callout.incident_id, Callout.id)
     ended = list(session.scalars(current.execution_options(populate_existing=True)))
     now = datetime.now(UTC)
     for incident_id, group in groupby(ended, key=lambda c: c.incident_id):
@@ -490,12 +557,14 @@ def release_volunteer(
         )
         if incident.status is IncidentStatus.open:
             for need_id in sorted({c.need_id for c in released}):
-                _settle_need(session, incident=incident, need=session.get_one(Need, need_id))
+                settle_need(session, incident=incident, need=session.get_one(Need, need_id))
     return len(ended)
 
 
 def change_count(session: Session, *, incident: Incident, need: Need, count: int) -> None:
-    """Raising a count calls more people; lowering it stands down the surplus (newest acceptances first)."""
+    """Raising a count asks again those stood down when the need was full, then calls new people;
+    lowering it stands down the surplus (newest acceptances first)."""
+    raised = count > need.count
     need.count = count
     accepted = list(
         session.scalars(
@@ -506,29 +575,186 @@ def change_count(session: Session, *, incident: Incident, need: Need, count: int
     )
     surplus = accepted[: max(0, len(accepted) - count)]
     stand_down(session, incident=incident, callouts=surplus, reason=StandDownReason.fewer_needed)
-    _settle_need(session, incident=incident, need=need)
+    if raised:
+        reask(session, incident=incident, need=need, now=datetime.now(UTC))
+    settle_need(session, incident=incident, need=need)
 
 
-def close_incident(session: Session, *, incident_id: int, actor: str) -> int:
-    """Close an incident and stand everyone down, confirmed people included; returns stand-downs texted."""
+def _tell_confirmed(session: Session, *, incident: Incident, body: str, kind: MessageKind) -> int:
+    """Text one body to everyone confirmed for an incident; returns how many were texted."""
+    rows = session.execute(
+        select(Callout.id, Volunteer.id, Volunteer.phone)
+        .join(Volunteer, Volunteer.id == Callout.volunteer_id)
+        .where(Callout.incident_id == incident.id, Callout.status == CalloutStatus.accepted)
+        .order_by(Callout.id)
+    ).all()
+    texts = [
+        outbound(
+            volunteer_id=volunteer_id,
+            to=phone,
+            kind=kind,
+            body=body,
+            callout_id=callout_id,
+            incident_id=incident.id,
+        )
+        for callout_id, volunteer_id, phone in rows
+        if phone is not None
+    ]
+    if texts:
+        queue_all(session, texts)
+    return len(texts)
+
+
+def lock_open_incident(session: Session, incident_id: int) -> Incident:
+    """The incident locked, refused (InvalidInput) once closed: a coordinator's action needs it open."""
+    incident = lock_incident(session, incident_id)
+    if incident.status is IncidentStatus.closed:
+        raise InvalidInput(f"incident {incident_id} is closed")
+    return incident
+
+
+def send_update(session: Session, *, incident_id: int, body: str, actor: str) -> int:
+    """Text a coordinator's update to everyone confirmed ("go to X instead"); returns how many."""
+    incident = lock_open_incident(session, incident_id)
+    try:
+        message = text.update_text(ref=incident.id, body=body, exercise=incident.exercise)
+    except ValueError as exc:
+        segments = count_segments(f"NVR {incident.id} update: {body}").segments
+        raise InvalidInput(
+            f"the update would be {segments} SMS segments; at most {text.MAX_SEGMENTS}: shorten it"
+        ) from exc
+    sent = _tell_confirmed(session, incident=incident, body=message, kind=MessageKind.update)
+    record(
+        session,
+        actor=actor,
+        action="incident.update_sent",
+        entity_type="incident",
+        entity_id=incident_id,
+        detail={"text": body, "sent": sent},
+    )
+    return sent
+
+
+def tell_rendezvous_moved(session: Session, *, incident: Incident) -> int:
+    """Text everyone confirmed where the rendezvous is now (the incident is locked and updated)."""
+    if not incident.rendezvous_text:
+        return 0
+    body = text.rendezvous_moved_text(
+        ref=incident.id, rendezvous=incident.rendezvous_text, when=_when(incident), exercise=incident.exercise
+    )
+    return _tell_confirmed(session, incident=incident, body=body, kind=MessageKind.update)
+
+
+def _callout_of(session: Session, *, incident_id: int, callout_id: int) -> Callout:
+    """One call-up of this incident, read again under the incident's lock."""
+    callout = session.get(Callout, callout_id, populate_existing=True)
+    if callout is None or callout.incident_id != incident_id:
+        raise NotFound(f"incident {incident_id} has no call-up {callout_id}")
+    return callout
+
+
+def release_callout(
+    session: Session, *, incident_id: int, callout_id: int, reason: str, actor: str
+) -> Callout:
+    """A coordinator releases one person: they are told, and the need calls the next candidate."""
+    incident = lock_open_incident(session, incident_id)
+    callout = _callout_of(session, incident_id=incident_id, callout_id=callout_id)
+    if callout.status not in ENGAGED:
+        raise Conflict(
+            f"call-up {callout_id} is {callout.status.value.replace('_', ' ')}: nothing to release"
+        )
+    was = callout.status
+    stand_down(session, incident=incident, callouts=[callout], reason=StandDownReason.released)
+    callout.reason = f"released: {reason}"[:200]
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="callout.released",
+        entity_type="callout",
+        entity_id=callout.id,
+        detail={"incident_id": incident_id, "reason": reason, "was": was.value},
+    )
+    settle_need(session, incident=incident, need=session.get_one(Need, callout.need_id))
+    return callout
+
+
+def record_attendance(
+    session: Session,
+    *,
+    incident_id: int,
+    callout_id: int,
+    arrived_at: datetime | None,
+    done_at: datetime | None,
+    fields: set[str],
+    actor: str,
+) -> Callout:
+    """A coordinator enters when a confirmed person arrived and finished (also after the close).
+
+    Only the `fields` given change; a time given as null clears it.
+    """
+    lock_incident(session, incident_id)
+    callout = _callout_of(session, incident_id=incident_id, callout_id=callout_id)
+    if callout.status is not CalloutStatus.accepted:
+        raise Conflict(f"call-up {callout_id} is {callout.status.value.replace('_', ' ')}, not confirmed")
+    arrived = arrived_at if "arrived_at" in fields else callout.arrived_at
+    done = done_at if "done_at" in fields else callout.done_at
+    if arrived is not None and done is not None and done < arrived:
+        raise InvalidInput("done_at is before arrived_at")
+    if done is not None and arrived is None:
+        raise InvalidInput("done_at needs arrived_at: enter when they arrived first")
+    callout.arrived_at, callout.done_at = arrived, done
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="callout.attendance",
+        entity_type="callout",
+        entity_id=callout.id,
+        detail={
+            "incident_id": incident_id,
+            "arrived_at": arrived.isoformat() if arrived else None,
+            "done_at": done.isoformat() if done else None,
+        },
+    )
+    return callout
+
+
+def close_incident(session: Session, *, incident_id: int, actor: str, reason: str | None = None) -> int:
+    """Close an incident: stand down everyone still asked, and tell everyone confirmed it is over.
+
+    Confirmed call-ups stay accepted: the record keeps who was confirmed (and who arrived, for how long).
+    The coordinator's reason is kept and is in every text. Returns how many were texted.
+    """
     incident = lock_incident(session, incident_id)
     if incident.status is IncidentStatus.closed:
         return 0
     incident.status = IncidentStatus.closed
     incident.closed_at = datetime.now(UTC)
+    incident.close_reason = reason
     incident.next_wave_at = None
-    open_callouts = list(
+    waiting = list(
         session.scalars(
-            select(Callout).where(
-                Callout.incident_id == incident_id,
-                Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
-            )
+            select(Callout).where(Callout.incident_id == incident_id, Callout.status == CalloutStatus.called)
         )
     )
-    accepted = [c for c in open_callouts if c.status is CalloutStatus.accepted]
-    waiting = [c for c in open_callouts if c.status is CalloutStatus.called]
     texted = stand_down(
-        session, incident=incident, callouts=accepted + waiting, reason=StandDownReason.incident_closed
+        session,
+        incident=incident,
+        callouts=waiting,
+        reason=StandDownReason.incident_closed,
+        detail=reason,
     )
-    record(session, actor=actor, action="incident.closed", entity_type="incident", entity_id=incident_id)
-    return texted
+    body = text.standdown_text(
+        ref=incident.id, reason=StandDownReason.incident_closed, exercise=incident.exercise, detail=reason
+    )
+    told = _tell_confirmed(session, incident=incident, body=body, kind=MessageKind.standdown)
+    record(
+        session,
+        actor=actor,
+        action="incident.closed",
+        entity_type="incident",
+        entity_id=incident_id,
+        detail={"reason": reason, "confirmed_told": told, "stood_down_texted": texted},
+    )
+    return texted + told

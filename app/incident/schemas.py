@@ -70,7 +70,7 @@ class IncidentCreate(BaseModel):
 
 
 class NeedUpdate(BaseModel):
-    """A new count for one need."""
+    """A new count for one need, or a new need when the incident has none for this skill."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -79,12 +79,69 @@ class NeedUpdate(BaseModel):
 
 
 class IncidentUpdate(BaseModel):
-    """Changes a coordinator can make to an open incident."""
+    """Changes a coordinator can make to an open incident.
+
+    A need for a new skill is added; `radius_km` widens the search of every need now (it never
+    narrows one); `max_radius_km` is how far the search may widen (never past the deployment's
+    maximum); a new rendezvous is texted to everyone confirmed.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     needs: list[NeedUpdate] = Field(default_factory=list, max_length=20)
     notes: PlainText | None = Field(default=None, max_length=4000)
+    radius_km: float | None = Field(default=None, gt=0, le=200)
+    max_radius_km: float | None = Field(default=None, gt=0, le=300)
+    rendezvous: RendezvousCreate | None = None
+
+    @field_validator("needs")
+    @classmethod
+    def one_change_per_skill(cls, value: list[NeedUpdate]) -> list[NeedUpdate]:
+        """Two changes to the same need are a mistake."""
+        skills = [n.skill for n in value]
+        duplicates = sorted({s for s in skills if skills.count(s) > 1})
+        if duplicates:
+            raise ValueError(f"skill listed twice: {', '.join(duplicates)}")
+        return value
+
+
+class IncidentClose(BaseModel):
+    """Why an incident is closed; texted to everyone called and kept with the incident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: PlainText | None = Field(default=None, min_length=1, max_length=300)
+
+
+class UpdateSend(BaseModel):
+    """A text to everyone confirmed ("go to X instead"); at most two SMS segments with its prefix."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: PlainText = Field(min_length=1, max_length=306)
+
+
+class UpdateSent(BaseModel):
+    """How many confirmed people the update was texted to."""
+
+    sent: int
+
+
+class CalloutRelease(BaseModel):
+    """Why a coordinator releases one person (kept on the call-up and in the audit trail, not texted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: PlainText = Field(min_length=1, max_length=190)
+
+
+class AttendanceUpdate(BaseModel):
+    """When a confirmed person arrived and finished, as a coordinator knows it; null clears a time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arrived_at: Instant | None = None
+    done_at: Instant | None = None
 
 
 class NeedRead(BaseModel):
@@ -124,6 +181,7 @@ class IncidentRead(BaseModel):
     radius_step_km: float
     created_at: datetime
     closed_at: datetime | None
+    close_reason: str | None
     needs: list[NeedRead]
 
 
@@ -149,3 +207,15 @@ class CalloutRead(BaseModel):
     called_at: datetime
     answered_at: datetime | None
     last_message_status: str | None
+    eta_minutes: int | None
+    checkin: str | None
+    arrived_at: datetime | None
+    done_at: datetime | None
+    hours: float | None
+
+
+def hours_between(arrived_at: datetime | None, done_at: datetime | None) -> float | None:
+    """Hours on duty, to the hundredth; None until both times are known."""
+    if arrived_at is None or done_at is None:
+        return None
+    return round((done_at - arrived_at).total_seconds() / 3600, 2)

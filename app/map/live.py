@@ -6,7 +6,8 @@ when Redis is wiped, nothing to publish from the mobilisation engine). Only chan
 - `incident`: a FeatureCollection of an incident (with per-need counts) and its rendezvous point, when
   its counts or status change (every role);
 - `callouts`: a FeatureCollection of call-ups whose status changed (coordinators only; people no longer
-  engaged come without a position, so the map drops them);
+  engaged come without a position, so the map drops them), and, once, the confirmed people of an
+  incident that closed (still accepted in the record, but without a position);
 - `revoked`: the token was revoked; the stream ends.
 
 Each stream costs a poll a second, so one token may hold at most `MAX_STREAMS_PER_TOKEN` at once
@@ -28,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken
-from app.callout.models import Callout
+from app.callout.models import Callout, CalloutStatus
 from app.errors import TooManyRequests, Unavailable
 from app.incident.models import Incident, IncidentStatus, Need
 from app.map.geojson import collection, features_array
@@ -134,7 +135,10 @@ class LiveFeed:
         incidents = self._watched(session)
         events = self._incident_events(session, incidents)
         if not self.scope.aggregates_only:
-            events += self._callout_events(session, [i.id for i in incidents], since=self._since or now)
+            closed = [i.id for i in incidents if i.status is not IncidentStatus.open]
+            events += self._callout_events(
+                session, [i.id for i in incidents], closed=closed, since=self._since or now
+            )
         self._since = now
         return events
 
@@ -178,8 +182,11 @@ class LiveFeed:
                 events.append(Event("incident", json.dumps(body)))
         return events
 
-    def _callout_events(self, session: Session, incident_ids: list[int], *, since: datetime) -> list[Event]:
-        """One `callouts` event with every call-up whose status changed since it was last sent."""
+    def _callout_events(
+        self, session: Session, incident_ids: list[int], *, closed: list[int], since: datetime
+    ) -> list[Event]:
+        """One `callouts` event with every call-up whose status changed since it was last sent, and the
+        confirmed people of incidents that just closed (still accepted, but no longer placed on the map)."""
         if not incident_ids:
             return []
         recent = select(Callout.id, Callout.status).where(
@@ -187,10 +194,17 @@ class LiveFeed:
         )
         changed = {cid: status.value for cid, status in session.execute(recent)}
         changed = {cid: s for cid, s in changed.items() if self._callouts.get(cid) != s}
-        if not changed:
+        ended = list(
+            session.scalars(
+                select(Callout.id).where(
+                    Callout.incident_id.in_(closed), Callout.status == CalloutStatus.accepted
+                )
+            )
+        )
+        if not changed and not ended:
             return []
         self._callouts.update(changed)
-        rows = callout_rows(incident_ids=incident_ids, callout_ids=list(changed))
+        rows = callout_rows(incident_ids=incident_ids, callout_ids=sorted(set(changed) | set(ended)))
         return [Event("callouts", collection(features_array(session, rows)))]
 
 

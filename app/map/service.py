@@ -10,7 +10,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Select, Text, case, cast, column, func, select, text
+from sqlalchemy import Select, Text, and_, case, cast, column, func, select, text
 from sqlalchemy.orm import Session
 
 from app.area.models import Area
@@ -128,7 +128,8 @@ def incidents_collection(session: Session, *, scope: Scope, status: IncidentStat
 
 def callout_rows(*, incident_ids: Sequence[int], callout_ids: Sequence[int] | None = None) -> Select[Any]:
     """Call-ups as (id, geom, properties) rows; only engaged people carry a position (a home)."""
-    engaged = Callout.status.in_(ENGAGED)
+    # A closed incident's confirmed people stay accepted in the record, but their homes are no longer shown.
+    engaged = and_(Callout.status.in_(ENGAGED), Incident.status == IncidentStatus.open)
     query = (
         select(
             Callout.id.label("id"),
@@ -146,6 +147,7 @@ def callout_rows(*, incident_ids: Sequence[int], callout_ids: Sequence[int] | No
         )
         .join(Volunteer, Volunteer.id == Callout.volunteer_id)
         .join(Need, Need.id == Callout.need_id)
+        .join(Incident, Incident.id == Callout.incident_id)
         .where(Callout.incident_id.in_(incident_ids))
     )
     if callout_ids is None:

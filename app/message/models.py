@@ -43,6 +43,7 @@ class MessageKind(enum.StrEnum):
     no_open_callup = "no_open_callup"
     opted_in = "opted_in"
     reply = "reply"
+    update = "update"  # a coordinator's update or a moved rendezvous, to everyone confirmed
 
 
 class MessageStatus(enum.StrEnum):
@@ -73,7 +74,7 @@ STATUS_RANK = {
     MessageStatus.received: 6,
 }
 
-# Call-ups and answers to volunteers go first; stand-downs and information after.
+# Call-ups, answers and coordinators' updates to volunteers go first; stand-downs and information after.
 HIGH_PRIORITY_KINDS = frozenset(
     {
         MessageKind.callup,
@@ -84,6 +85,7 @@ HIGH_PRIORITY_KINDS = frozenset(
         MessageKind.no_open_callup,
         MessageKind.opted_in,
         MessageKind.declined_ack,
+        MessageKind.update,  # "go to X instead" must reach people before they get to the old place
     }
 )
 

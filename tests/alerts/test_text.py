@@ -16,8 +16,10 @@ from alerts.text import (
     not_needed_text,
     opted_in_text,
     opted_out_text,
+    rendezvous_moved_text,
     standdown_text,
     unknown_reply_text,
+    update_text,
 )
 
 LONG_GSM = "Upper Little Snoring-next-the-Sea Community Flood Response Centre, Old Market Square " * 4
@@ -215,3 +217,27 @@ def test_ask_reference_with_one_ref_reads_naturally():
     assert ask_reference_text(refs=[47, 47], exercise=False) == (
         "NVR: you have an open call-up. Reply YES 47 to go, or NO and the number to say no."
     )
+
+
+def test_a_closing_reason_is_in_the_stand_down_and_cut_to_fit():
+    assert (
+        standdown_text(
+            ref=47, reason=StandDownReason.incident_closed, exercise=False, detail="  the river\nhas fallen "
+        )
+        == "NVR 47: stand down. The incident is closed: the river has fallen. Thank you."
+    )
+    long = standdown_text(ref=47, reason=StandDownReason.incident_closed, exercise=True, detail=LONG_UCS2)
+    assert within_two_segments(long) and long.endswith("... Thank you.") and long.startswith("EXERCISE ")
+    blank = standdown_text(ref=47, reason=StandDownReason.incident_closed, exercise=False, detail=" ")
+    assert blank == standdown_text(ref=47, reason=StandDownReason.incident_closed, exercise=False)
+
+
+def test_an_update_is_refused_past_two_segments_and_a_moved_rendezvous_fits():
+    assert (
+        update_text(ref=3, body="Go to the\neast gate.", exercise=False)
+        == "NVR 3 update: Go to the east gate."
+    )
+    with pytest.raises(ValueError, match="segments"):
+        update_text(ref=3, body="x" * 300, exercise=False)
+    moved = rendezvous_moved_text(ref=3, rendezvous=LONG_GSM, when="Sat 14 Dec 10:00", exercise=True)
+    assert within_two_segments(moved) and moved.endswith("at Sat 14 Dec 10:00.")

@@ -198,3 +198,20 @@ def test_a_slot_whose_stream_died_lapses(db: Session) -> None:
     assert slots.held(token_id) == 1
     slots.renew(token_id, slot)
     assert slots.held(token_id) == 1
+
+
+def test_closing_takes_the_confirmed_off_the_map_though_they_stay_confirmed(
+    client: TestClient, db: Session, coordinator: dict[str, str]
+) -> None:
+    incident_id, people = declare(client, db, coordinator)
+    feed = feed_for(db, coordinator)
+    feed.poll(db)
+    assert sms(client, people[0].phone or "", "YES").status_code == 200
+    feed.poll(db)
+    assert client.post(f"/api/v1/incidents/{incident_id}/close", headers=coordinator).status_code == 200
+    closing = feed.poll(db)
+    assert [e.name for e in closing] == ["incident", "callouts"]
+    ended = {f["properties"]["volunteer_id"]: f for f in named(closing, "callouts")[0]["features"]}
+    assert ended[people[0].id]["properties"]["status"] == "accepted"
+    assert all(f["geometry"] is None for f in ended.values())
+    assert feed.poll(db) == []

@@ -320,13 +320,15 @@ def test_patch_count_calls_more_or_stands_down(
     assert released.segments == 1
     bad = client.patch(
         f"/api/v1/incidents/{incident['id']}",
-        json={"needs": [{"skill": "chainsaw", "count": 1}]},
+        json={"needs": [{"skill": "unicorn_rescue", "count": 1}]},
         headers=coordinator,
     )
-    assert bad.status_code == 422
+    assert bad.status_code == 422  # a need may be added (tests/app/callout/), not for an unknown skill
 
 
-def test_close_stands_everyone_down(client: TestClient, coordinator: dict[str, str], db: Session) -> None:
+def test_close_tells_everyone_and_keeps_the_confirmed(
+    client: TestClient, coordinator: dict[str, str], db: Session
+) -> None:
     people = [add_volunteer(db, km=1 + i) for i in range(3)]
     db.commit()
     incident = declare(client, coordinator, overask=3, needs=[{"skill": "first_aid", "count": 2}])
@@ -335,6 +337,7 @@ def test_close_stands_everyone_down(client: TestClient, coordinator: dict[str, s
     closed = client.post(f"/api/v1/incidents/{incident['id']}/close", headers=coordinator)
     assert closed.status_code == 200
     assert closed.json()["status"] == "closed"
+    assert closed.json()["needs"][0]["accepted"] == 1  # the record keeps who was confirmed
     for person in people:
         assert outbox(db, person)[-1].kind is MessageKind.standdown
     assert outbox(db, people[0])[-1].body == (

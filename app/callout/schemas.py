@@ -1,0 +1,107 @@
+"""Response shapes of the engine's own reads: an incident's report (what happened, for the record)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class ReportIncident(BaseModel):
+    """The incident the report is about."""
+
+    id: int
+    title: str
+    kind: str
+    exercise: bool
+    place: str
+    status: str
+    declared_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+
+
+class TimelineEntry(BaseModel):
+    """One milestone: declared, first SMS sent, a need filled, closed."""
+
+    at: datetime
+    event: str
+    detail: str | None
+
+
+class FillPoint(BaseModel):
+    """How many of the people confirmed at the end had said YES by this minute after declaring."""
+
+    minute: int
+    accepted: int
+
+
+class NeedReport(BaseModel):
+    """One need: how many were wanted and confirmed, when and how fast it filled."""
+
+    skill: str
+    count: int
+    accepted: int
+    filled_at: datetime | None
+    time_to_fill_s: float | None
+    fill_over_time: list[FillPoint]
+
+
+class MessageCount(BaseModel):
+    """Messages of one kind and direction and the SMS segments they took (what they cost)."""
+
+    direction: str
+    kind: str
+    count: int
+    segments: int
+
+
+class MessagesReport(BaseModel):
+    """Every message of the incident (never-sent ones left out), by kind."""
+
+    by_kind: list[MessageCount]
+    outbound: int
+    inbound: int
+    outbound_segments: int
+
+
+class DistanceBand(BaseModel):
+    """Of the people reached within a distance band, how many said YES."""
+
+    band: str
+    called: int
+    accepted: int
+    rate: float | None
+
+
+class AttendanceRow(BaseModel):
+    """One confirmed person and what the record says they did."""
+
+    callout_id: int
+    volunteer_id: int
+    name: str
+    skill: str
+    eta_minutes: int | None
+    checkin: str | None
+    arrived_at: datetime | None
+    done_at: datetime | None
+    hours: float | None
+    no_show: bool
+
+
+class HoursReport(BaseModel):
+    """Hours on duty of those whose arrival and finish are known."""
+
+    total: float
+    people: int
+
+
+class IncidentReport(BaseModel):
+    """What happened in an incident, kept after it closes."""
+
+    incident: ReportIncident
+    timeline: list[TimelineEntry]
+    time_to_first_sms_s: float | None
+    needs: list[NeedReport]
+    messages: MessagesReport
+    acceptance_by_distance: list[DistanceBand]
+    attendance: list[AttendanceRow]
+    hours: HoursReport
