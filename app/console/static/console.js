@@ -163,6 +163,7 @@
     }
     state.skills = me.skills;
     $("panel").hidden = false;
+    loadOutlines();
     fillSkillSelect($("add-skill"));
     if ($("need-rows").tBodies[0].rows.length === 0) addNeedRow("first_aid", 1);
     const open = await loadIncidentList();
@@ -176,6 +177,16 @@
     select.replaceChildren();
     for (const skill of state.skills) select.add(new Option(skill.name, skill.code));
     if (chosen) select.value = chosen;
+  }
+
+  /* Resilience areas' outlines: with no basemap (offline) they are what the map shows of the country */
+  async function loadOutlines() {
+    try {
+      outlineLayer.clearLayers();
+      outlineLayer.addData(await call("/api/v1/map/areas"));
+    } catch (ignored) {
+      /* the console works without them */
+    }
   }
 
   /* The list of open incidents */
@@ -581,7 +592,11 @@
       countBox.append(input, set);
       heading.append(countBox);
       card.append(heading);
-      const summary = el("p", "need-summary", need.accepted + " filled, " + toGo + " to go, " + need.pending + " not answered yet");
+      const open = incident.status === "open";
+      const told = open
+        ? need.accepted + " filled, " + toGo + " to go, " + need.pending + " not answered yet"
+        : "Closed with " + need.accepted + " of " + need.count + " confirmed";
+      const summary = el("p", "need-summary", told);
       card.append(summary);
       const bar = el("div", "bar");
       const fill = el("div", "fill" + (need.filled ? " full" : ""));
@@ -606,7 +621,10 @@
         dl.append(item);
       }
       card.append(dl);
-      if (need.filled) card.append(el("p", "ok", "Filled."));
+      // Call-ups ended before their text went out (filled or closed first) are in no other count.
+      const cancelled = need.called - need.accepted - need.declined - need.pending - need.failed - need.stood_down;
+      if (cancelled > 0) card.append(el("p", "note cancelled", plural(cancelled, "call-up") + " cancelled before the text went out."));
+      if (need.filled && open) card.append(el("p", "ok", "Filled."));
       if (need.exhausted && !need.filled) {
         card.append(el("p", "warning exhausted", "Nobody else eligible within " + need.search_radius_km + " km: widen the radius or the maximum, or lower the count."));
       }
