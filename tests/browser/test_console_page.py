@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, Route, expect
 from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -80,7 +80,8 @@ def sign_in(page: Page, token: str, state: str = "ready") -> None:
 
 
 def click_map(page: Page, lon: float, lat: float) -> None:
-    """Click the map at a place, as a person would."""
+    """Click the map at a place, as a person would (the map is at the top of the page)."""
+    page.evaluate("() => window.scrollTo(0, 0)")
     point = page.evaluate(f"() => window.nvrConsole.map.latLngToContainerPoint([{lat}, {lon}])")
     box = page.locator("#map").bounding_box()
     assert box is not None
@@ -286,3 +287,143 @@ def test_dialogs_are_the_only_confirmation(watched: Watched, console_world: Cons
     page.wait_for_timeout(300)
     assert asked and "False alarm" in asked[0]
     assert console_world.get("/api/v1/incidents?status=open").json()["total"] == 1
+
+
+def test_read_and_act_panels_speak_the_contracts_of_the_inbox_and_the_actions(
+    watched: Watched, console_world: ConsoleWorld
+) -> None:
+    """The inbox (helper G) and the actions H adds are not on this branch: their answers are played here
+    exactly as ISSUE11.md specifies, so the page's requests and rendering are checked now; the same
+    steps run against the real endpoints once they are merged."""
+    page = watched.page
+    page.on("dialog", lambda dialog: dialog.accept())
+    declared = httpx.post(
+        console_world.server.url + "/api/v1/incidents",
+        json={
+            "title": "Keswick flooding",
+            "kind": "flood",
+            "area": {"type": "Point", "coordinates": list(CARLISLE)},
+            "radius_km": 10,
+            "max_radius_km": 10,
+            "needs": [{"skill": "first_aid", "count": 2}],
+            "overask": 2,
+        },
+        headers={"Authorization": f"Bearer {console_world.tokens['coordinator']}"},
+    )
+    incident_id = declared.json()["id"]
+    called = console_world.get(f"/api/v1/incidents/{incident_id}/callouts").json()
+    console_world.reply(called[0]["phone"], "YES")
+    base = f"/api/v1/incidents/{incident_id}"
+    sent: list[tuple[str, str, object]] = []
+    attack = '<img src=x onerror="window.nvrPwned=1">yes on my way'
+    inbox = [
+        {
+            "id": 7,
+            "kind": "unreadable",
+            "created_at": "2026-12-02T06:00:00+00:00",
+            "body": attack,
+            "volunteer_id": called[1]["volunteer_id"],
+            "volunteer_name": called[1]["name"],
+            "incident_id": incident_id,
+            "callout_id": None,
+            "note": "could not read the reply",
+            "open_callouts": [
+                {
+                    "callout_id": called[1]["id"],
+                    "incident_id": incident_id,
+                    "incident_title": "Keswick flooding",
+                    "skill": "first_aid",
+                    "ref": incident_id,
+                }
+            ],
+            "handled_at": None,
+            "handled_by": None,
+            "resolution": None,
+            "resolution_detail": None,
+        }
+    ]
+
+    def keep(route: Route) -> None:
+        request = route.request
+        sent.append((request.method, request.url.split(console_world.server.url)[-1], request.post_data_json))
+
+    def list_inbox(route: Route) -> None:
+        route.fulfill(json={"items": inbox, "total": len(inbox)})
+
+    def resolve(route: Route) -> None:
+        keep(route)
+        route.fulfill(json={**inbox[0], "handled_at": "2026-12-02T06:01:00+00:00", "resolution": "accepted"})
+        inbox.clear()
+
+    def with_eta(route: Route) -> None:
+        response = route.fetch()
+        rows = response.json()
+        for row in rows:
+            if row["status"] == "accepted":
+                row.update(eta_minutes=20, checkin="ENROUTE")
+        route.fulfill(response=response, json=rows)
+
+    def h_action(route: Route) -> None:
+        keep(route)
+        if route.request.method == "PATCH":
+            route.fulfill(response=route.fetch(method="GET", post_data=""))
+        elif route.request.url.endswith("/update"):
+            route.fulfill(json={"sent": 1})
+        else:
+            route.fulfill(json={})
+
+    page.route(re.compile(r".*/api/v1/inbox\?.*"), list_inbox)
+    page.route(re.compile(r".*/api/v1/inbox/\d+/resolve$"), resolve)
+    page.route(re.compile(rf".*{base}/callouts$"), with_eta)
+    page.route(re.compile(rf".*{base}(/update|/callouts/\d+/release)?$"), lambda r: h_action(r) if r.request.method != "GET" else r.fallback())
+    sign_in(page, console_world.tokens["coordinator"])
+    centre_map(page)
+
+    item = page.locator('#inbox-list li[data-item="7"]')
+    expect(item.locator("blockquote.sms")).to_have_text(attack)  # shown as typed, never run
+    expect(page.locator("#inbox-count")).to_have_text("1")
+    expect(page.locator("#confirmed .eta")).to_have_text("ETA 20 min · enroute")
+    item.locator("textarea").fill("Thanks, see you there")
+    expect(item.locator(".note").last).to_have_text("1 segment")
+    watched.screenshot("console-inbox-and-eta")
+    item.get_by_role("button", name="Count as YES").click()
+    expect(page.locator("#inbox-state")).to_contain_text("Nothing waiting", timeout=10_000)
+    assert page.evaluate("() => window.nvrPwned") is None
+
+    page.select_option("#add-skill", "chainsaw")
+    page.fill("#add-count", "1")
+    page.click("#add-need-form button[type=submit]")
+    expect(page.locator("#act-result")).to_have_text(re.compile("Add a need for Chainsaw: done"))
+    page.fill("#new-radius", "15")
+    page.fill("#new-max-radius", "40")
+    page.click("#radius-form button[type=submit]")
+    expect(page.locator("#act-result")).to_have_text("Widen the search: done.")
+    page.fill("#new-rendezvous", "North car park")
+    page.click("#pick-new-rendezvous")
+    click_map(page, CARLISLE[0] + 0.03, CARLISLE[1])
+    page.click("#rendezvous-form button[type=submit]")
+    expect(page.locator("#act-result")).to_have_text("Move the rendezvous: done.")
+    page.fill("#update-text", "Go to the north car park instead")
+    page.click("#update-form button[type=submit]")
+    expect(page.locator("#act-result")).to_have_text("Update sent to 1 person.")
+    page.locator("#confirmed button", has_text="Release").click()
+    expect(page.locator("#act-result")).to_contain_text(": done.")
+
+    actions = [(method, path) for method, path, _ in sent]
+    assert actions == [
+        ("POST", "/api/v1/inbox/7/resolve"),
+        ("PATCH", base),
+        ("PATCH", base),
+        ("PATCH", base),
+        ("POST", base + "/update"),
+        ("POST", f"{base}/callouts/{called[0]['id']}/release"),
+    ]
+    bodies = [body for _, _, body in sent]
+    assert bodies[0] == {"action": "accept", "callout_id": called[1]["id"]}
+    assert bodies[1] == {"needs": [{"skill": "chainsaw", "count": 1}]}
+    assert bodies[2] == {"radius_km": 15, "max_radius_km": 40}
+    rendezvous = bodies[3]["rendezvous"]  # type: ignore[index]
+    assert rendezvous["text"] == "North car park" and rendezvous["point"]["type"] == "Point"
+    assert bodies[4] == {"text": "Go to the north car park instead"}
+    assert set(bodies[5]) == {"reason"}  # type: ignore[arg-type]
+    assert [e for e in watched.errors if "404" not in e] == []

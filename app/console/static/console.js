@@ -35,6 +35,9 @@
     rendezvousPoint: null,
     newRendezvousPoint: null,
     inbox: "unknown",
+    countDrafts: {}, // need counts being typed, kept across refreshes
+    replyDrafts: {}, // inbox replies being typed, by item
+    pickDrafts: {}, // the call-up chosen for an inbox item
   };
 
   const map = L.map("map", { zoomSnap: 0.5, doubleClickZoom: false }).setView(UK_CENTRE, 6);
@@ -515,6 +518,9 @@
   async function selectIncident(id) {
     state.incidentId = id;
     state.newRendezvousPoint = null;
+    state.countDrafts = {};
+    delete $("new-radius").dataset.dirty;
+    delete $("new-max-radius").dataset.dirty;
     setMode(null);
     drawLayer.clearLayers();
     $("declare").hidden = true;
@@ -562,8 +568,10 @@
     const meta = el("p", "meta", words(incident.kind) + " · " + incident.place + " · ref " + incident.id + " · starts " + dateTime(incident.starts_at));
     const meet = el("p", "meta", incident.rendezvous ? "Rendezvous: " + incident.rendezvous.text : "No rendezvous set");
     head.replaceChildren(title, meta, meet);
-    $("new-radius").value = String(incident.radius_km);
-    $("new-max-radius").value = String(incident.max_radius_km);
+    // A refresh must not undo what the coordinator is typing: only untouched fields follow the incident.
+    for (const [id, value] of [["new-radius", incident.radius_km], ["new-max-radius", incident.max_radius_km]]) {
+      if (!$(id).dataset.dirty) $(id).value = String(value);
+    }
     for (const form of ["add-need-form", "radius-form", "rendezvous-form", "update-form", "close-form"]) {
       for (const control of $(form).elements) control.disabled = incident.status !== "open";
     }
@@ -584,7 +592,8 @@
       input.type = "number";
       input.min = "1";
       input.max = "5000";
-      input.value = String(need.count);
+      input.value = String(state.countDrafts[need.skill] || need.count);
+      input.addEventListener("input", () => (state.countDrafts[need.skill] = input.value));
       input.setAttribute("aria-label", "people needed for " + skillName(need.skill));
       input.disabled = incident.status !== "open";
       const set = button("Change count", () => changeCount(need.skill, parseInt(input.value, 10)), "small");
@@ -712,6 +721,7 @@
 
   function changeCount(skill, count) {
     if (!(count >= 1)) return;
+    delete state.countDrafts[skill];
     act("Change " + skillName(skill) + " to " + count, here(), patch({ needs: [{ skill, count }] }));
   }
 
@@ -722,8 +732,11 @@
     act("Add a need for " + skillName(skill), here(), patch({ needs: [{ skill, count }] }));
   });
 
+  for (const id of ["new-radius", "new-max-radius"]) $(id).addEventListener("input", () => ($(id).dataset.dirty = "1"));
   $("radius-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    delete $("new-radius").dataset.dirty;
+    delete $("new-max-radius").dataset.dirty;
     const json = {};
     const radius = parseFloat($("new-radius").value);
     const max = parseFloat($("new-max-radius").value);
@@ -835,6 +848,8 @@
       pick.setAttribute("aria-label", "call-up");
       for (const c of choices) pick.add(new Option(c.incident_title + " · " + skillName(c.skill) + " (ref " + c.ref + ")", String(c.callout_id)));
       if (item.callout_id) pick.value = String(item.callout_id);
+      if (state.pickDrafts[item.id]) pick.value = state.pickDrafts[item.id];
+      pick.addEventListener("change", () => (state.pickDrafts[item.id] = pick.value));
       row.append(pick);
       row.append(button("Count as YES", () => resolve(item, { action: "accept", callout_id: Number(pick.value) }), "small"));
       row.append(button("Count as NO", () => resolve(item, { action: "decline", callout_id: Number(pick.value) }), "small"));
@@ -845,7 +860,13 @@
     reply.placeholder = "Reply by text…";
     reply.setAttribute("aria-label", "reply");
     const count = el("span", "note");
-    reply.addEventListener("input", () => (count.textContent = reply.value ? plural(segments(reply.value), "segment") : ""));
+    const showCount = () => (count.textContent = reply.value ? plural(segments(reply.value), "segment") : "");
+    reply.value = state.replyDrafts[item.id] || "";
+    showCount();
+    reply.addEventListener("input", () => {
+      state.replyDrafts[item.id] = reply.value;
+      showCount();
+    });
     row.append(button("Mark handled", () => resolve(item, { action: "handled" }), "small"));
     li.append(row);
     const replyRow = el("div", "row");
@@ -857,6 +878,7 @@
   async function resolve(item, json) {
     try {
       await call("/api/v1/inbox/" + item.id + "/resolve", post(json));
+      delete state.replyDrafts[item.id];
       $("act-result").className = "note";
       $("act-result").textContent = "Inbox item resolved.";
     } catch (error) {
