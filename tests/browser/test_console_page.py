@@ -375,7 +375,10 @@ def test_read_and_act_panels_speak_the_contracts_of_the_inbox_and_the_actions(
     page.route(re.compile(r".*/api/v1/inbox\?.*"), list_inbox)
     page.route(re.compile(r".*/api/v1/inbox/\d+/resolve$"), resolve)
     page.route(re.compile(rf".*{base}/callouts$"), with_eta)
-    page.route(re.compile(rf".*{base}(/update|/callouts/\d+/release)?$"), lambda r: h_action(r) if r.request.method != "GET" else r.fallback())
+    page.route(
+        re.compile(rf".*{base}(/update|/callouts/\d+/release)?$"),
+        lambda r: h_action(r) if r.request.method != "GET" else r.fallback(),
+    )
     sign_in(page, console_world.tokens["coordinator"])
     centre_map(page)
 

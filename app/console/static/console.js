@@ -237,6 +237,7 @@
       "move-rendezvous": "Click the map at the new rendezvous, then press Move.",
     };
     $("map-hint").textContent = hints[mode] || "";
+    if (mode && window.scrollY > 0) window.scrollTo({ top: 0, behavior: "smooth" }); // the map is at the top
     $("map").classList.toggle("drawing", Boolean(mode));
   }
 
