@@ -11,6 +11,7 @@ from playwright.sync_api import Dialog, Page, Route, expect
 from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.area.service import area_around
@@ -44,14 +45,24 @@ class ConsoleWorld:
 
 
 def _reset(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {MAP_TABLES} RESTART IDENTITY CASCADE"))
+    """Empty the tables; once more if a last poll of a closed page's stream met the TRUNCATE (a deadlock)."""
+    for attempt in range(2):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {MAP_TABLES} RESTART IDENTITY CASCADE"))
+            break
+        except OperationalError:
+            if attempt:
+                raise
     Redis.from_url(TEST_REDIS_URL).flushdb()
 
 
 @pytest.fixture
-def console_world(engine: Engine, map_server: BackgroundServer) -> Iterator[ConsoleWorld]:
-    """Committed data, removed again afterwards so the other suites start from empty tables."""
+def console_world(engine: Engine, map_server: BackgroundServer, watched: Watched) -> Iterator[ConsoleWorld]:
+    """Committed data, removed again afterwards so the other suites start from empty tables.
+
+    The page is closed first: its live stream still polls, and would deadlock with the TRUNCATE.
+    """
     _reset(engine)
     with Session(bind=engine, expire_on_commit=False) as db:
         area_around(
@@ -68,6 +79,7 @@ def console_world(engine: Engine, map_server: BackgroundServer) -> Iterator[Cons
         }
         db.commit()
     yield ConsoleWorld(tokens, map_server)
+    watched.page.close()
     _reset(engine)
 
 
@@ -160,6 +172,8 @@ def test_a_coordinator_declares_from_a_drawn_circle_watches_it_fill_and_closes_i
         "2 filled, 1 to go, 3 not answered yet"
     )
     expect(page.locator("#confirmed tr[data-callout]")).to_have_count(2)
+    expect(page.locator('.leaflet-overlay-pane path[fill="#1a9850"]')).to_have_count(2)  # their homes
+    expect(page.locator('.leaflet-overlay-pane path[fill="#e69f00"]')).to_have_count(3)
     watched.screenshot("console-filling")
 
     # Act: two are enough; the rest are stood down.
@@ -266,15 +280,25 @@ def test_a_forum_viewer_cannot_open_the_console(watched: Watched, console_world:
     assert httpx.get(base + "/api/v1/places?q=Carl", headers=headers).status_code == 403
 
 
-def test_dialogs_are_the_only_confirmation(watched: Watched, console_world: ConsoleWorld) -> None:
-    """Closing asks first: dismissing the question leaves the incident open."""
+def test_an_exhausted_need_is_flagged_and_closing_asks_first(
+    watched: Watched, console_world: ConsoleWorld
+) -> None:
+    """A need nobody else can fill is a warning on the board; dismissing the close question leaves it open."""
     page = watched.page
     sign_in(page, console_world.tokens["coordinator"])
     centre_map(page)
     click_map(page, *CARLISLE)
     page.fill("#title", "Storm damage")
+    page.locator("#need-rows .need-skill").first.select_option("chainsaw")
+    page.locator("#need-rows .need-count").first.fill("3")
     page.click("#declare-button")
     expect(page.locator("#incident")).to_be_visible(timeout=10_000)
+    # One sawyer within the 30 km maximum for three wanted: the board says the pool is dry.
+    expect(page.locator('.need-card[data-skill="chainsaw"] .warning.exhausted')).to_contain_text(
+        "Nobody else eligible within 30 km"
+    )
+    expect(page.locator('.need-card[data-skill="chainsaw"] .count.radius dd')).to_have_text("30 km")
+    watched.screenshot("console-exhausted")
     asked: list[str] = []
 
     def dismiss(dialog: Dialog) -> None:

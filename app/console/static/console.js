@@ -13,6 +13,7 @@
   const POLL_MS = 10000;
   const RETRY_MS = 3000;
   const OVERDUE_GRACE_S = 60;
+  const HOME_COLOURS = { called: "#e69f00", accepted: "#1a9850" }; // as on /map
   const KIND_WORDS = { unreadable: "Could not read", ambiguous: "Ambiguous", late: "Late answer", checkin: "Check-in", welfare: "Welfare check" };
 
   const body = document.body;
@@ -49,6 +50,20 @@
   const drawLayer = L.layerGroup().addTo(map);
   const incidentLayer = L.layerGroup().addTo(map);
   const outlineLayer = L.geoJSON(null, { style: { color: "#5b6470", weight: 1, fill: false }, interactive: false }).addTo(map);
+
+  const legend = L.control({ position: "bottomleft" });
+  legend.onAdd = () => {
+    const box = L.DomUtil.create("div", "legend");
+    for (const [status, label] of [["called", "Called, no answer yet"], ["accepted", "Accepted"]]) {
+      const row = el("div", "legend-row");
+      const swatch = el("span", "swatch");
+      swatch.style.backgroundColor = HOME_COLOURS[status];
+      row.append(swatch, el("span", null, label));
+      box.append(row);
+    }
+    return box;
+  };
+  legend.addTo(map);
 
   window.nvrConsole = { map, stats, state };
 
@@ -371,6 +386,12 @@
   async function goToTown() {
     const name = $("town").value.trim();
     if (!name) return;
+    const typed = name.match(/^(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)$/); // "54.89, -2.93"
+    if (typed) {
+      $("declare-error").textContent = "";
+      placeCircle(L.latLng(parseFloat(typed[1]), parseFloat(typed[2])));
+      return;
+    }
     let towns;
     try {
       towns = await call("/api/v1/places?q=" + encodeURIComponent(name) + "&limit=20");
@@ -385,12 +406,16 @@
     }
     $("declare-error").textContent = "";
     $("town").value = town.name;
+    placeCircle(L.latLng(town.lat, town.lon));
+  }
+
+  function placeCircle(centre) {
     state.vertices = [];
     state.polygonClosed = false;
-    state.centre = L.latLng(town.lat, town.lon);
+    state.centre = centre;
     setMode(null);
     redrawArea();
-    map.fitBounds(L.latLng(town.lat, town.lon).toBounds(Math.max(radiusKm(), 2) * 2600));
+    map.fitBounds(centre.toBounds(Math.max(radiusKm(), 2) * 2600));
   }
 
   /* Declaring: needs, preview, declare */
@@ -540,11 +565,13 @@
     const id = state.incidentId;
     if (id === null || !state.token) return;
     try {
-      const [incident, callouts, timeline] = await Promise.all([
+      const [incident, callouts, timeline, homes] = await Promise.all([
         call("/api/v1/incidents/" + id),
         call("/api/v1/incidents/" + id + "/callouts"),
         call("/api/v1/incidents/" + id + "/timeline"),
+        call("/api/v1/map/incidents/" + id + "/callouts").catch(() => ({ features: [] })),
       ]);
+      state.homes = homes.features;
       if (state.incidentId !== id) return;
       state.incident = incident;
       state.callouts = callouts;
@@ -686,6 +713,12 @@
       L.circleMarker([lat, lon], { radius: 7, color: "#222", weight: 3, fillColor: "#fff", fillOpacity: 1 })
         .bindTooltip(() => el("span", null, "Rendezvous: " + incident.rendezvous.text))
         .addTo(incidentLayer);
+    }
+    for (const home of state.homes || []) {
+      const colour = HOME_COLOURS[home.properties.status];
+      if (!home.geometry || !colour) continue;
+      const [lon, lat] = home.geometry.coordinates;
+      L.circleMarker([lat, lon], { radius: 5, color: "#333", weight: 1, fillColor: colour, fillOpacity: 0.95, interactive: false }).addTo(incidentLayer);
     }
     if (state.newRendezvousPoint) {
       L.circleMarker(state.newRendezvousPoint, { radius: 7, color: "#c0392b", weight: 3, fillColor: "#fff", fillOpacity: 1 }).addTo(incidentLayer);
