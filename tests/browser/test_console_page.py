@@ -34,6 +34,7 @@ class ConsoleWorld:
 
     tokens: dict[str, str]
     server: BackgroundServer
+    engine: Engine
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(
@@ -78,7 +79,7 @@ def console_world(engine: Engine, map_server: BackgroundServer, watched: Watched
             "viewer": create_token(db, name="Cumbria forum", role=Role.lrf_viewer, area_code=CUMBRIA),
         }
         db.commit()
-    yield ConsoleWorld(tokens, map_server)
+    yield ConsoleWorld(tokens, map_server, engine)
     watched.page.close()
     _reset(engine)
 
@@ -435,6 +436,20 @@ def test_read_and_act_panels_speak_the_contracts_of_the_inbox_and_the_actions(
     expect(page.locator("#act-result")).to_have_text("Update sent to 1 person.")
     page.locator("#confirmed button", has_text="Release").click()
     expect(page.locator("#act-result")).to_contain_text(": done.")
+
+    # Nobody new called for longer than the wave timeout while the need is short: the board warns.
+    with console_world.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE callouts SET called_at = now() - interval '15 minutes', updated_at = now()"
+                " WHERE incident_id = :id"
+            ),
+            {"id": incident_id},
+        )
+    expect(page.locator('.need-card[data-skill="first_aid"] .warning.overdue')).to_contain_text(
+        "The next wave is overdue", timeout=15_000
+    )
+    watched.screenshot("console-overdue")
 
     actions = [(method, path) for method, path, _ in sent]
     assert actions == [

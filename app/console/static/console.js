@@ -667,7 +667,9 @@
       }
       const mine = callouts.filter((c) => c.skill === need.skill);
       const last = mine.reduce((latest, c) => Math.max(latest, Date.parse(c.called_at)), 0);
-      if (incident.status === "open" && !need.filled && last && now - last > (incident.wave_timeout_s + OVERDUE_GRACE_S) * 1000) {
+      // A wave is overdue when nobody new was called for longer than the wave timeout (and a margin)
+      // although the need is short and the pool is not dry: the timers or workers are not running.
+      if (incident.status === "open" && !need.filled && !need.exhausted && last && now - last > (incident.wave_timeout_s + OVERDUE_GRACE_S) * 1000) {
         card.append(el("p", "warning overdue", "The next wave is overdue: nobody new called since " + time(new Date(last).toISOString()) + ". Check the workers are running."));
       }
       board.append(card);
