@@ -50,6 +50,14 @@ def find_town(name: str) -> Town:
     raise KeyError(f"no UK town of 15,000+ people called {name!r}{hint}")
 
 
+def search_towns(text: str, *, limit: int = 10) -> list[Town]:
+    """Towns whose name starts with `text` (ignoring case), most populous first, for a place picker."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return []
+    return [t for t in _towns() if t.name.casefold().startswith(wanted)][:limit]
+
+
 def sample_homes(n: int, rng: random.Random) -> list[tuple[float, float]]:
     """n (lon, lat) homes spread like the UK population: pick a town by population, scatter around it."""
     scatter, cum_weights = _sampling()

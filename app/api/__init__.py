@@ -16,6 +16,7 @@ def create_app() -> FastAPI:
     # The domain routes import app.api.deps, so this package imports them only here, once it is loaded:
     # importing a route module first would otherwise meet this package half-built.
     from app.api.areas import router as area_router
+    from app.api.console import router as console_router
     from app.api.incidents import router as incident_router
     from app.api.maps import router as map_router
     from app.api.reports import router as report_router
@@ -44,6 +45,7 @@ def create_app() -> FastAPI:
     app.include_router(webhook_router)
     app.include_router(area_router)
     app.include_router(map_router)
+    app.include_router(console_router)
     app.include_router(health_router)
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)

@@ -9,6 +9,9 @@ from app.api.params import Id, Offset
 from app.auth.service import actor_of
 from app.callout import flows, progress
 from app.callout import service as callouts
+from app.callout.preview import preview_incident
+from app.callout.schemas import IncidentPreview, Timeline
+from app.callout.timeline import incident_timeline
 from app.incident import service
 from app.incident.models import IncidentStatus
 from app.incident.schemas import (
@@ -36,6 +39,17 @@ def declare(
     return progress.to_read(session, incident)
 
 
+@router.post("/preview")
+def preview(
+    data: IncidentCreate, session: SessionDep, token: CoordinatorToken, settings: SettingsDep
+) -> IncidentPreview:
+    """How many eligible volunteers each need would have, within the radius and the maximum radius.
+
+    The real selection query on the same body as a declaration; nothing is written.
+    """
+    return preview_incident(session, data=data, settings=settings)
+
+
 @router.get("")
 def list_incidents(
     session: SessionDep,
@@ -59,6 +73,12 @@ def get_incident(incident_id: Id, session: SessionDep, token: CoordinatorToken) 
 def list_callouts(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> list[CalloutRead]:
     """Who was called, when, and what happened."""
     return progress.list_callouts(session, incident_id=incident_id)
+
+
+@router.get("/{incident_id}/timeline")
+def timeline(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> Timeline:
+    """Every event of the incident in order: declared, waves, answers, fills, stand-downs, who acted."""
+    return incident_timeline(session, incident_id=incident_id)
 
 
 @router.patch("/{incident_id}")

@@ -331,18 +331,18 @@ def page(settings: SettingsDep) -> HTMLResponse:
         basemap_attribution=html.escape(settings.basemap_attribution, quote=True),
     )
     return HTMLResponse(
-        body, headers={"Content-Security-Policy": _policy(settings.basemap_url), **_PAGE_HEADERS}
+        body, headers={"Content-Security-Policy": page_policy(settings.basemap_url), **PAGE_HEADERS}
     )
 
 
-_PAGE_HEADERS = {
+PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
 
 
-def _policy(basemap_url: str) -> str:
+def page_policy(basemap_url: str) -> str:
     """A Content Security Policy: our own scripts and API only, images also from the basemap's server."""
     images = "'self' data:"
     if basemap_url:

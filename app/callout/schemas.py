@@ -1,6 +1,8 @@
-"""Response shapes of the engine's own reads: an incident's report (what happened, for the record)."""
+"""Response shapes of the engine's own reads: an incident's report (what happened, for the record), a
+declaration's preview and an incident's timeline (for the console)."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -105,3 +107,39 @@ class IncidentReport(BaseModel):
     acceptance_by_distance: list[DistanceBand]
     attendance: list[AttendanceRow]
     hours: HoursReport
+
+
+class NeedPreview(BaseModel):
+    """One need and how many people the selection could call for it now."""
+
+    skill: str
+    count: int
+    eligible_within_radius: int
+    eligible_within_max_radius: int
+
+
+class IncidentPreview(BaseModel):
+    """The needs of an incident not declared yet, with who could be called for each."""
+
+    needs: list[NeedPreview]
+    radius_km: float
+    max_radius_km: float
+
+
+class TimelineEvent(BaseModel):
+    """One thing that happened to an incident: when, what, who (as recorded, and readable), and details.
+
+    `detail` never holds a phone number or a message body (see `timeline.py`).
+    """
+
+    at: datetime
+    action: str
+    actor: str
+    actor_name: str
+    detail: dict[str, Any]
+
+
+class Timeline(BaseModel):
+    """Every event of an incident, oldest first."""
+
+    events: list[TimelineEvent]

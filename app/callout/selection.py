@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from alerts.text import REASKABLE
 from app.callout.models import Callout, CalloutStatus
@@ -25,7 +26,7 @@ from app.volunteer.models import (
     Volunteer,
     VolunteerStatus,
 )
-from geo.sql import distance_km, knn, within_km
+from geo.sql import GeogExpr, distance_km, knn, within_km
 
 UK = ZoneInfo("Europe/London")
 BAND_KM = 1.0
@@ -42,43 +43,26 @@ class Candidate:
     distance_km: float
 
 
-def candidates_query(
+def _eligible(
     *,
-    incident_id: int,
+    area: GeogExpr,
+    incident_id: int | None,
     skill: str,
     radius_km: float,
     starts_at: datetime,
-    limit: int,
     reask_need_id: int | None = None,
-) -> Select[int, float]:
-    """The selection query for one need of one incident (see the module docstring for the rules).
+) -> list[ColumnElement[bool]]:
+    """Who may be called for one need (see the module docstring): the selection's WHERE clause.
 
+    `incident_id` is None for an incident not declared yet (a preview): nobody has been called for it.
     With `reask_need_id`, only people that need stood down (or whose call-up it cancelled unsent)
     because it was full or fewer were needed, and who are still eligible, instead of people not yet
     called.
     """
-    area = select(Incident.area).where(Incident.id == incident_id).scalar_subquery()
     local = starts_at.astimezone(UK)
     # Driven from the credentials of the skill, whose copy of the holder's home shares a GIST index
     # with the skill code: only people holding the skill are ever visited.
     home = Credential.location
-    distance = distance_km(home, area)
-    already_called = select(Callout.id).where(
-        Callout.incident_id == incident_id, Callout.volunteer_id == Volunteer.id
-    )
-    not_called = ~already_called.exists()
-    if reask_need_id is not None:
-        not_called = (
-            select(Callout.id)
-            .where(
-                Callout.need_id == reask_need_id,
-                Callout.volunteer_id == Volunteer.id,
-                # Stood down, or cancelled before their call-up was even sent.
-                Callout.status.in_((CalloutStatus.stood_down, CalloutStatus.cancelled)),
-                Callout.reason.in_([r.value for r in REASKABLE]),
-            )
-            .exists()
-        )
     other = aliased(Incident)
     busy_elsewhere = (
         select(Callout.id)
@@ -87,7 +71,7 @@ def candidates_query(
             Callout.volunteer_id == Volunteer.id,
             Callout.status == CalloutStatus.accepted,
             other.status == IncidentStatus.open,
-            other.id != incident_id,
+            *([other.id != incident_id] if incident_id is not None else []),
         )
     )
     away = select(UnavailablePeriod.id).where(
@@ -102,25 +86,63 @@ def candidates_query(
         AvailabilityWindow.starts <= local.time(),
         AvailabilityWindow.ends > local.time(),
     )
+    rules = [
+        Credential.skill_code == skill,
+        or_(Credential.expires_on.is_(None), Credential.expires_on >= local.date()),
+        within_km(home, area, radius_km),
+        Volunteer.status == VolunteerStatus.active,
+        Volunteer.phone.is_not(None),
+        or_(Volunteer.max_travel_km.is_(None), within_km(home, area, Volunteer.max_travel_km)),
+        ~busy_elsewhere.exists(),
+        ~away.exists(),
+        or_(~has_windows.exists(), and_(in_window.exists())),
+    ]
+    if reask_need_id is not None:
+        stood_down = select(Callout.id).where(
+            Callout.need_id == reask_need_id,
+            Callout.volunteer_id == Volunteer.id,
+            # Stood down, or cancelled before their call-up was even sent.
+            Callout.status.in_((CalloutStatus.stood_down, CalloutStatus.cancelled)),
+            Callout.reason.in_([r.value for r in REASKABLE]),
+        )
+        rules.append(stood_down.exists())
+    elif incident_id is not None:
+        already_called = select(Callout.id).where(
+            Callout.incident_id == incident_id, Callout.volunteer_id == Volunteer.id
+        )
+        rules.append(~already_called.exists())
+    return rules
+
+
+def candidates_query(
+    *,
+    incident_id: int,
+    skill: str,
+    radius_km: float,
+    starts_at: datetime,
+    limit: int,
+    reask_need_id: int | None = None,
+) -> Select[int, float]:
+    """The selection query for one need of one incident (see the module docstring for the rules;
+    `reask_need_id` as in `_eligible`)."""
+    area = select(Incident.area).where(Incident.id == incident_id).scalar_subquery()
+    home = Credential.location
+    eligible = _eligible(
+        area=area,
+        incident_id=incident_id,
+        skill=skill,
+        radius_km=radius_km,
+        starts_at=starts_at,
+        reask_need_id=reask_need_id,
+    )
     pool = (
         select(
             Volunteer.id.label("volunteer_id"),
             Volunteer.last_called_at.label("last_called_at"),
-            distance.label("distance_km"),
+            distance_km(home, area).label("distance_km"),
         )
         .join(Volunteer, Volunteer.id == Credential.volunteer_id)
-        .where(
-            Credential.skill_code == skill,
-            or_(Credential.expires_on.is_(None), Credential.expires_on >= local.date()),
-            within_km(home, area, radius_km),
-            Volunteer.status == VolunteerStatus.active,
-            Volunteer.phone.is_not(None),
-            or_(Volunteer.max_travel_km.is_(None), within_km(home, area, Volunteer.max_travel_km)),
-            not_called,
-            ~busy_elsewhere.exists(),
-            ~away.exists(),
-            or_(~has_windows.exists(), and_(in_window.exists())),
-        )
+        .where(*eligible)
         .order_by(knn(home, area))
         .limit(limit * POOL_FACTOR + POOL_EXTRA)
         .subquery("nearest")
@@ -135,6 +157,20 @@ def candidates_query(
         )
         .limit(limit)
     )
+
+
+def count_eligible(
+    session: Session, *, area: GeogExpr, skill: str, radius_km: float, starts_at: datetime
+) -> int:
+    """How many people the selection could call for a need of an incident not declared yet."""
+    eligible = _eligible(area=area, incident_id=None, skill=skill, radius_km=radius_km, starts_at=starts_at)
+    query = (
+        select(func.count())
+        .select_from(Credential)
+        .join(Volunteer, Volunteer.id == Credential.volunteer_id)
+        .where(*eligible)
+    )
+    return session.scalar(query) or 0
 
 
 def find_candidates(

@@ -37,7 +37,7 @@ from simulator.server import BackgroundServer
 from tests.app.mapdata import CARLISLE, UK_AREAS
 from tests.app.reserve import add_volunteer, incident_body
 from tests.conftest import TEST_REDIS_URL, free_port
-from tests.e2e.conftest import TABLES
+from tests.e2e.conftest import TABLES, wait_for
 from tools.reserve import seed_volunteers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,16 +151,24 @@ class MapWorld:
         assert response.status_code == 200, response.text
 
 
-def _reset(engine: Engine) -> None:
+def reset_tables(engine: Engine) -> None:
+    """Empty the tables once no live stream is open.
+
+    A stream outlives its page by up to one poll, and a poll's reads would deadlock with the TRUNCATE;
+    every stream holds a slot in Redis until its last poll is over, so wait for the slots to go.
+    """
+    redis = Redis.from_url(TEST_REDIS_URL)
+    wait_for(lambda: not any(redis.zcard(key) for key in redis.scan_iter("nvr:live-streams:*")), timeout_s=30)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {MAP_TABLES} RESTART IDENTITY CASCADE"))
-    Redis.from_url(TEST_REDIS_URL).flushdb()
+    redis.flushdb()
 
 
 @pytest.fixture
-def map_world(engine: Engine, map_server: BackgroundServer) -> Iterator[MapWorld]:
-    """Committed data, removed again afterwards so the other suites start from empty tables."""
-    _reset(engine)
+def map_world(engine: Engine, map_server: BackgroundServer, watched: Watched) -> Iterator[MapWorld]:
+    """Committed data, removed again afterwards so the other suites start from empty tables (the page is
+    closed first, so its live stream ends before the tables are emptied)."""
+    reset_tables(engine)
     with Session(bind=engine, expire_on_commit=False) as db:
         if UK_AREAS.exists():
             uk = read_feature_collection(json.loads(UK_AREAS.read_text()))
@@ -189,7 +197,8 @@ def map_world(engine: Engine, map_server: BackgroundServer) -> Iterator[MapWorld
     )
     assert response.status_code == 201, response.text
     yield MapWorld(tokens, response.json()["id"], [p.phone or "" for p in people], map_server)
-    _reset(engine)
+    watched.page.close()
+    reset_tables(engine)
 
 
 @pytest.fixture
