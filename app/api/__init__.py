@@ -16,6 +16,7 @@ def create_app() -> FastAPI:
     # The domain routes import app.api.deps, so this package imports them only here, once it is loaded:
     # importing a route module first would otherwise meet this package half-built.
     from app.api.areas import router as area_router
+    from app.api.inbox import router as inbox_router
     from app.api.incidents import router as incident_router
     from app.api.maps import router as map_router
     from app.api.volunteers import MAX_IMPORT_BYTES
@@ -39,6 +40,7 @@ def create_app() -> FastAPI:
     app.add_middleware(AccessLog)  # outermost: every answer is logged, the edge's refusals too
     app.include_router(volunteer_router)
     app.include_router(incident_router)
+    app.include_router(inbox_router)
     app.include_router(webhook_router)
     app.include_router(area_router)
     app.include_router(map_router)

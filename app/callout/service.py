@@ -19,6 +19,7 @@ from alerts.text import StandDownReason
 from app.audit.service import record
 from app.callout.models import Callout, CalloutStatus
 from app.callout.selection import find_candidates
+from app.callout.welfare import ask_welfare
 from app.errors import NotFound
 from app.incident.models import Incident, IncidentStatus, Need
 from app.jobs import RUN_WAVE
@@ -530,5 +531,6 @@ def close_incident(session: Session, *, incident_id: int, actor: str) -> int:
     texted = stand_down(
         session, incident=incident, callouts=accepted + waiting, reason=StandDownReason.incident_closed
     )
+    ask_welfare(session, callout_ids=[c.id for c in accepted])
     record(session, actor=actor, action="incident.closed", entity_type="incident", entity_id=incident_id)
     return texted

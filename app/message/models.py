@@ -43,6 +43,9 @@ class MessageKind(enum.StrEnum):
     no_open_callup = "no_open_callup"
     opted_in = "opted_in"
     reply = "reply"
+    checkin_ack = "checkin_ack"
+    welfare_check = "welfare_check"
+    coordinator_text = "coordinator_text"
 
 
 class MessageStatus(enum.StrEnum):
@@ -84,6 +87,8 @@ HIGH_PRIORITY_KINDS = frozenset(
         MessageKind.no_open_callup,
         MessageKind.opted_in,
         MessageKind.declined_ack,
+        MessageKind.checkin_ack,
+        MessageKind.coordinator_text,
     }
 )
 
