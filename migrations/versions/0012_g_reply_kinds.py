@@ -33,7 +33,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_callouts_welfare_pending", table_name="callouts")
     # PostgreSQL cannot drop an enum value: rebuild the type without them (their messages go first).
-    op.execute("DELETE FROM messages WHERE kind::text IN ('checkin_ack', 'welfare_check', 'coordinator_text')")
+    op.execute(
+        "DELETE FROM messages WHERE kind::text IN ('checkin_ack', 'welfare_check', 'coordinator_text')"
+    )
     op.execute("ALTER TYPE message_kind RENAME TO message_kind_old")
     old = (
         "'callup', 'confirmation', 'not_needed', 'standdown', 'declined_ack', 'ask_reference', 'help', "
