@@ -346,6 +346,8 @@ def _placed(session: Session, volunteer: Volunteer, reply: Reply) -> Reply | Non
 
 def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Message) -> None:
     if volunteer.status is VolunteerStatus.opted_out:
+        note = f"{reply.intent.value} from a volunteer who opted out (STOP)"
+        _inbox(session, kind=InboxKind.late, volunteer=volunteer, message=message, note=note)
         _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
         return
     placed = _placed(session, volunteer, reply)
@@ -509,8 +511,7 @@ def _checkin(session: Session, *, volunteer: Volunteer, reply: Reply, message: M
         callout.checkin_at = now
     if checkin is Checkin.arrived:
         callout.arrived_at = callout.arrived_at or now
-    if checkin is Checkin.done:
-        callout.arrived_at = callout.arrived_at or callout.checkin_at
+    if checkin is Checkin.done:  # arrived_at stays empty unless they said so: the record does not invent it
         callout.done_at = callout.done_at or now
     session.flush()
     record(

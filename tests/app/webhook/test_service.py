@@ -204,3 +204,20 @@ def test_yes_to_a_pending_welfare_check_is_an_ok(
     text(client, volunteer, "👍")
     assert callout_of(db, volunteer, incident).welfare_ok_at is not None
     assert inbox_of(db, volunteer) == []
+
+
+def test_done_and_home_safe_needs_no_welfare_question_and_an_opted_out_yes_is_kept(
+    client: TestClient, coordinator: dict[str, str], db: Session
+) -> None:
+    volunteer = add_volunteer(db, km=1)
+    db.commit()
+    incident = declare(client, coordinator)
+    text(client, volunteer, "yes")
+    text(client, volunteer, "done, home safe")
+    callout = callout_of(db, volunteer, incident)
+    assert callout.done_at is not None and callout.welfare_ok_at is not None and callout.arrived_at is None
+    assert outbox(db, volunteer)[-1].kind is MessageKind.checkin_ack
+    assert MessageKind.welfare_check not in [m.kind for m in outbox(db, volunteer)]
+    text(client, volunteer, "STOP")
+    text(client, volunteer, "yes")
+    assert [i.kind for i in inbox_of(db, volunteer)] == [InboxKind.late]
