@@ -6,18 +6,26 @@ import pytest
 from alerts.segments import count_segments
 from alerts.text import (
     KIND_WORDS,
+    Checkin,
     StandDownReason,
     ask_reference_text,
+    ask_yes_or_no_text,
     callup_text,
+    checkin_text,
+    checkin_which_text,
     confirmation_text,
+    coordinator_text,
     declined_text,
     help_text,
+    no_deployment_text,
     no_open_callup_text,
     not_needed_text,
     opted_in_text,
     opted_out_text,
     standdown_text,
     unknown_reply_text,
+    welfare_check_text,
+    welfare_ok_text,
 )
 
 LONG_GSM = "Upper Little Snoring-next-the-Sea Community Flood Response Centre, Old Market Square " * 4
@@ -179,6 +187,15 @@ FIXED_TEXTS = [
     opted_out_text(),
     opted_in_text(),
     no_open_callup_text(),
+    ask_yes_or_no_text(refs=[99999999], exercise=True),
+    ask_yes_or_no_text(refs=[99999998, 99999999], exercise=True),
+    *(checkin_text(ref=99999999, checkin=c, minutes=600, exercise=True) for c in Checkin),
+    *(checkin_text(ref=99999999, checkin=c, minutes=None, exercise=True) for c in Checkin),
+    checkin_which_text(word="ARRIVED", refs=[99999998, 99999999], exercise=True),
+    no_deployment_text(),
+    welfare_check_text(ref=99999999, after_done=True, exercise=True),
+    welfare_check_text(ref=99999999, after_done=False, exercise=True),
+    welfare_ok_text(ref=99999999, exercise=True),
 ]
 
 
@@ -198,6 +215,14 @@ def test_every_text_fits_two_segments_in_gsm7(text):
         *(lambda exercise, r=r: standdown_text(ref=1, reason=r, exercise=exercise) for r in StandDownReason),
         lambda exercise: ask_reference_text(refs=[1, 2], exercise=exercise),
         lambda exercise: declined_text(ref=1, exercise=exercise),
+        lambda exercise: ask_yes_or_no_text(refs=[1], exercise=exercise),
+        *(
+            lambda exercise, c=c: checkin_text(ref=1, checkin=c, minutes=5, exercise=exercise)
+            for c in Checkin
+        ),
+        lambda exercise: welfare_check_text(ref=1, after_done=True, exercise=exercise),
+        lambda exercise: welfare_ok_text(ref=1, exercise=exercise),
+        lambda exercise: coordinator_text(ref=1, text="Go to the school instead.", exercise=exercise),
     ],
 )
 def test_exercise_prefix_is_at_the_very_start_of_every_call_up_message(make):
@@ -215,3 +240,13 @@ def test_ask_reference_with_one_ref_reads_naturally():
     assert ask_reference_text(refs=[47, 47], exercise=False) == (
         "NVR: you have an open call-up. Reply YES 47 to go, or NO and the number to say no."
     )
+
+
+def test_the_welfare_check_asks_for_an_ok():
+    assert welfare_check_text(ref=7, after_done=False, exercise=False) == (
+        "NVR 7: thank you for your help. Are you safe and home? Reply OK"
+    )
+
+
+def test_a_coordinators_text_is_marked_as_ours_on_one_line():
+    assert coordinator_text(ref=None, text="Ringing\n you  now.", exercise=False) == "NVR: Ringing you now."
