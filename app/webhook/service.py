@@ -357,8 +357,9 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
     reply = placed
     if reply.intent is ReplyIntent.YES and reply.ref is None:
         waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called,))
-        pending_welfare = welfare.pending_welfare(session, volunteer_id=volunteer.id)
-        if not waiting and pending_welfare and reply.minutes is None and not reply.enroute:
+        bare = reply.minutes is None and not reply.enroute
+        if not waiting and bare and welfare.pending_welfare(session, volunteer_id=volunteer.id):
+            # A bare YES (or 👍) with no call-up waiting answers the welfare check it was asked.
             _ok(session, volunteer=volunteer, reply=replace(reply, intent=ReplyIntent.OK), message=message)
             return
         accepted = _open_callouts(session, volunteer.id, (CalloutStatus.accepted,))
