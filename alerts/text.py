@@ -231,6 +231,75 @@ def no_open_callup_text() -> str:
     )
 
 
+def ask_yes_or_no_text(*, refs: list[int], exercise: bool) -> str:
+    """Ask back when a reply could be a yes or a no ("yes but not today"), rather than guess a YES."""
+    unique = list(dict.fromkeys(refs))
+    if not unique:
+        raise ValueError("ask_yes_or_no_text needs at least one open call-up reference")
+    ref = unique[0] if len(unique) == 1 else None
+    answer = f"Reply YES {ref} to go or NO {ref} if you cannot." if ref else "Reply YES or NO and the number."
+    return _checked(
+        f"NVR: sorry, we could not tell if that was a yes or a no. {answer} "
+        "A coordinator will see your message.",
+        exercise,
+    )
+
+
+class Checkin(enum.StrEnum):
+    """What a volunteer tells us during a deployment."""
+
+    eta = "ETA"
+    enroute = "ENROUTE"
+    arrived = "ARRIVED"
+    late = "LATE"
+    done = "DONE"
+
+
+def checkin_text(*, ref: int, checkin: Checkin, minutes: int | None, exercise: bool) -> str:
+    """Acknowledge a check-in, so the volunteer knows the coordinator has it."""
+    eta = f" ETA {minutes} min noted." if minutes else ""
+    said = {
+        Checkin.eta: f"thanks.{eta or ' ETA noted.'}",
+        Checkin.enroute: f"thanks, we know you are on your way.{eta}",
+        Checkin.arrived: "thanks, your arrival is recorded. Report to the coordinator on site.",
+        Checkin.late: f"thanks, we know you are running {minutes} min late."
+        if minutes
+        else "thanks, we know you are running late.",
+        Checkin.done: "thank you, you are signed off.",
+    }[checkin]
+    return _checked(f"NVR {ref}: {said}", exercise)
+
+
+def checkin_which_text(*, word: str, refs: list[int], exercise: bool) -> str:
+    """Ask which deployment a check-in is for, when the volunteer is confirmed for several."""
+    options = " or ".join(f"{word} {ref}" for ref in dict.fromkeys(refs))
+    return _checked(f"NVR: you are confirmed for more than one call-up. Reply {options}.", exercise)
+
+
+def no_deployment_text() -> str:
+    """Answer a check-in from someone with no confirmed call-up; a coordinator sees it."""
+    return _checked(
+        "NVR: we have no confirmed call-up for you to check in to. A coordinator will see your message.",
+        exercise=False,
+    )
+
+
+def welfare_check_text(*, ref: int, after_done: bool, exercise: bool) -> str:
+    """Ask a volunteer who was deployed whether they got home safely."""
+    opening = "thank you, you are signed off." if after_done else "thank you for your help."
+    return _checked(f"NVR {ref}: {opening} Are you safe and home? Reply OK", exercise)
+
+
+def welfare_ok_text(*, ref: int, exercise: bool) -> str:
+    """Thank a volunteer who answered the welfare check."""
+    return _checked(f"NVR {ref}: thank you, glad you are safe.", exercise)
+
+
+def coordinator_text(*, ref: int | None, text: str, exercise: bool) -> str:
+    """A coordinator's own text to a volunteer, marked as ours (and as a drill when it is one)."""
+    return _prefixed(f"NVR {ref}: {_clean(text)}" if ref else f"NVR: {_clean(text)}", exercise)
+
+
 def _prefixed(body: str, exercise: bool) -> str:
     """Mark every message of a drill so nobody mistakes it for the real thing."""
     return EXERCISE_PREFIX + body if exercise else body

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     default_wave_timeout_s: int = Field(default=600, ge=1)
     radius_step_km: float = Field(default=10.0, gt=0)
     max_radius_km: float = Field(default=80.0, gt=0)
+    # A deployed volunteer who has not answered the welfare check this long after it was asked goes to
+    # the coordinators' inbox as needing a call.
+    welfare_timeout_s: int = Field(default=7200, ge=60)
 
     # Keys the one-way fingerprint of an erased person's phone (app/volunteer/phone.py); changing it
     # forgets every erasure, so an erased person could then be imported again without fresh consent.

@@ -10,9 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from app.callout.personal_data import export_volunteer
 from app.db import unit_of_work
 from app.errors import DomainError
+from app.inbox.service import export_volunteer
 from app.volunteer.importer import COLUMNS, ImportSummary, decode_csv, import_volunteers
 
 app = typer.Typer(help="The reserve's volunteers in bulk.", no_args_is_help=True)

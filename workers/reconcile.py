@@ -3,8 +3,10 @@
 Each pass takes back messages whose lease ran out (their worker died), finds pending messages no queue
 holds (Redis wiped, an enqueue that failed after commit, a job whose worker died before claiming it, a
 row a claim skipped as locked, a retry the scheduler is late with) and queues both again at the front,
-and runs overdue wave timers itself. What Redis holds is read from RQ's own queues before the database,
-so a message waiting behind the send rate is never queued twice, however many wait; a message must be
+and runs overdue wave timers itself; it also puts every welfare check unanswered past WELFARE_TIMEOUT_S
+in the coordinators' inbox (once each: the database says which are already there). What Redis holds
+is read from RQ's own queues before the database, so a message waiting behind the send rate is never
+queued twice, however many wait; a message must be
 found unheld by two passes in a row, so one whose job a live worker dequeued and is just claiming is not
 queued again either. It runs in its own process (`nvr worker`'s cron), so a busy queue cannot starve
 it; an advisory lock makes one pass at a time across every worker.
@@ -21,11 +23,13 @@ from sqlalchemy.orm import Session
 
 from app.callout import service as callouts
 from app.db import get_engine, unit_of_work
+from app.inbox import service as inbox
 from app.incident.models import Incident, IncidentStatus
 from app.message import delivery
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
 from app.queue import enqueue_all, messages_waiting
+from app.settings import get_settings
 from workers.inbound import recover as recover_stored_webhooks
 
 log = structlog.get_logger(__name__)
@@ -53,6 +57,7 @@ class Reconciler:
                 return {
                     **self.requeue_lost(),
                     "waves": run_overdue_waves(),
+                    "welfare": flag_unanswered_welfare(),
                     **recover_stored_webhooks(),
                 }
             finally:
@@ -102,3 +107,9 @@ def run_overdue_waves() -> int:
         except Exception as exc:  # one failing incident must not hold up the others
             log.error("reconcile.wave_failed", incident_id=incident_id, error=str(exc))
     return len(overdue)
+
+
+def flag_unanswered_welfare() -> int:
+    """Inbox items for welfare checks unanswered past the timeout; idempotent, the database decides."""
+    with unit_of_work() as session:
+        return inbox.flag_unanswered_welfare(session, timeout_s=get_settings().welfare_timeout_s)

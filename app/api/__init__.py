@@ -17,6 +17,7 @@ def create_app() -> FastAPI:
     # importing a route module first would otherwise meet this package half-built.
     from app.api.areas import router as area_router
     from app.api.console import router as console_router
+    from app.api.inbox import router as inbox_router
     from app.api.incidents import router as incident_router
     from app.api.maps import router as map_router
     from app.api.reports import router as report_router
@@ -42,6 +43,7 @@ def create_app() -> FastAPI:
     app.include_router(volunteer_router)
     app.include_router(incident_router)
     app.include_router(report_router)
+    app.include_router(inbox_router)
     app.include_router(webhook_router)
     app.include_router(area_router)
     app.include_router(map_router)

@@ -10,6 +10,7 @@ from app.api.params import Id, Offset
 from app.auth.service import actor_of
 from app.callout import flows, personal_data
 from app.errors import InvalidInput
+from app.inbox import service as inbox
 from app.volunteer import importer, service
 from app.volunteer.models import VolunteerStatus
 from app.volunteer.schemas import (
@@ -106,7 +107,7 @@ def get_volunteer(volunteer_id: Id, session: SessionDep, token: CoordinatorToken
 @router.get("/{volunteer_id}/export")
 def export_volunteer(volunteer_id: Id, session: SessionDep, token: AdminToken) -> VolunteerExport:
     """Everything held on one person, for a subject-access request."""
-    return personal_data.export_volunteer(session, volunteer_id=volunteer_id)
+    return inbox.export_volunteer(session, volunteer_id=volunteer_id)
 
 
 @router.patch("/{volunteer_id}", responses=PHONE_TAKEN)

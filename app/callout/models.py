@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import DateTime, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -36,6 +36,12 @@ class Callout(Base):
         UniqueConstraint("incident_id", "volunteer_id", name="uq_callouts_incident_volunteer"),
         Index("ix_callouts_volunteer_status", "volunteer_id", "status"),
         Index("ix_callouts_need_status", "need_id", "status"),
+        # The welfare checks still waiting for an OK (the reconciler looks for overdue ones).
+        Index(
+            "ix_callouts_welfare_pending",
+            "welfare_asked_at",
+            postgresql_where=text("welfare_asked_at IS NOT NULL AND welfare_ok_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

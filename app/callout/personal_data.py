@@ -196,6 +196,13 @@ def export_volunteer(session: Session, *, volunteer_id: int) -> VolunteerExport:
                 reason=c.reason,
                 called_at=c.called_at,
                 answered_at=c.answered_at,
+                eta_minutes=c.eta_minutes,
+                checkin=c.checkin,
+                checkin_at=c.checkin_at,
+                arrived_at=c.arrived_at,
+                done_at=c.done_at,
+                welfare_asked_at=c.welfare_asked_at,
+                welfare_ok_at=c.welfare_ok_at,
             )
             for c, title, skill in callout_rows
         ],

@@ -20,6 +20,7 @@ from alerts.text import StandDownReason
 from app.audit.service import record
 from app.callout.models import Callout, CalloutStatus
 from app.callout.selection import find_candidates
+from app.callout.welfare import ask_welfare
 from app.errors import Conflict, InvalidInput, NotFound
 from app.incident.models import Incident, IncidentStatus, Need
 from app.jobs import RUN_WAVE
@@ -749,6 +750,10 @@ def close_incident(session: Session, *, incident_id: int, actor: str, reason: st
         ref=incident.id, reason=StandDownReason.incident_closed, exercise=incident.exercise, detail=reason
     )
     told = _tell_confirmed(session, incident=incident, body=body, kind=MessageKind.standdown)
+    confirmed = session.scalars(
+        select(Callout.id).where(Callout.incident_id == incident_id, Callout.status == CalloutStatus.accepted)
+    )
+    ask_welfare(session, callout_ids=list(confirmed))
     record(
         session,
         actor=actor,

@@ -44,6 +44,9 @@ class MessageKind(enum.StrEnum):
     opted_in = "opted_in"
     reply = "reply"
     update = "update"  # a coordinator's update or a moved rendezvous, to everyone confirmed
+    checkin_ack = "checkin_ack"
+    welfare_check = "welfare_check"
+    coordinator_text = "coordinator_text"
 
 
 class MessageStatus(enum.StrEnum):
@@ -86,6 +89,8 @@ HIGH_PRIORITY_KINDS = frozenset(
         MessageKind.opted_in,
         MessageKind.declined_ack,
         MessageKind.update,  # "go to X instead" must reach people before they get to the old place
+        MessageKind.checkin_ack,
+        MessageKind.coordinator_text,
     }
 )
 

@@ -250,6 +250,27 @@ class ExportCallout(BaseModel):
     reason: str | None
     called_at: datetime
     answered_at: datetime | None
+    eta_minutes: int | None = None
+    checkin: str | None = None
+    checkin_at: datetime | None = None
+    arrived_at: datetime | None = None
+    done_at: datetime | None = None
+    welfare_asked_at: datetime | None = None
+    welfare_ok_at: datetime | None = None
+
+
+class ExportInboxItem(BaseModel):
+    """One of the person's messages or silences a coordinator had to read, and how it was resolved."""
+
+    id: int
+    kind: str
+    created_at: datetime
+    message_id: int | None
+    incident_id: int | None
+    callout_id: int | None
+    note: str | None
+    handled_at: datetime | None
+    resolution: str | None
 
 
 class ExportAuditEvent(BaseModel):
@@ -276,3 +297,4 @@ class VolunteerExport(BaseModel):
     callouts: list[ExportCallout]
     messages: list[ExportMessage]
     audit: list[ExportAuditEvent]
+    inbox: list[ExportInboxItem] = []

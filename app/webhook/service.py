@@ -1,10 +1,15 @@
 """Reading a volunteer's SMS and doing what it asks: answer a call-up, opt out or in, get help.
 
 Replies are matched to a call-up without guessing: a reference number picks it; without one, the
-volunteer's only open call-up is meant; with several open, we ask which; anything we do not understand is
-kept for a coordinator and answered with help text, so nobody is left wondering whether it worked.
+volunteer's only open call-up is meant; with several open, we ask which. A number after YES that is not
+one of the volunteer's call-ups is an ETA in minutes. Check-ins (ENROUTE, ARRIVED, LATE n, DONE, an ETA)
+go on the volunteer's confirmed call-up; OK answers a welfare check. Every message we do not act on by
+ourselves (unreadable, could be yes or no, a late answer, a check-in without a deployment) becomes an
+inbox item for a coordinator, and every message is answered, so nobody is left wondering whether it
+worked.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -13,11 +18,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from alerts import text
-from alerts.replies import Reply, ReplyIntent, parse_reply
+from alerts.replies import MAX_ETA_MINUTES, Reply, ReplyIntent, parse_reply
+from alerts.text import Checkin
 from app.audit.service import record
 from app.callout import service as callouts
+from app.callout import welfare
 from app.callout.models import Callout, CalloutStatus
 from app.errors import DomainError
+from app.inbox.models import InboxKind
+from app.inbox.service import add_item, close_welfare_items
 from app.incident.models import Incident, IncidentStatus
 from app.message.models import Message, MessageKind, Receipt
 from app.message.service import inbound_insert, link_inbound, outbound, queue_all
@@ -227,22 +236,138 @@ def act_on_inbound(
             _respond(session, volunteer, MessageKind.help, text.help_text())
         case ReplyIntent.YES | ReplyIntent.NO:
             _answer(session, volunteer=volunteer, reply=reply, message=message)
+        case (
+            ReplyIntent.ETA | ReplyIntent.ENROUTE | ReplyIntent.ARRIVED | ReplyIntent.LATE | ReplyIntent.DONE
+        ):
+            _checkin(session, volunteer=volunteer, reply=reply, message=message)
+        case ReplyIntent.OK:
+            _ok(session, volunteer=volunteer, reply=reply, message=message)
+        case ReplyIntent.AMBIGUOUS:
+            _unclear(session, volunteer=volunteer, message=message)
         case _:
-            record(
-                session,
-                actor=actor,
-                action="sms.unrecognised",
-                entity_type="message",
-                entity_id=message.id,
-                detail={"needs_coordinator": True},
-            )
-            _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
+            _unreadable(session, volunteer=volunteer, message=message)
+
+
+def _inbox(
+    session: Session,
+    *,
+    kind: InboxKind,
+    volunteer: Volunteer,
+    message: Message,
+    note: str,
+    callout: Callout | None = None,
+) -> None:
+    """Keep a message for a coordinator, on its call-up when we know which one."""
+    add_item(
+        session,
+        kind=kind,
+        volunteer_id=volunteer.id,
+        incident_id=callout.incident_id if callout else None,
+        callout_id=callout.id if callout else None,
+        message_id=message.id,
+        note=note,
+    )
+
+
+def _only(callouts_: list[Callout]) -> Callout | None:
+    return callouts_[0] if len(callouts_) == 1 else None
+
+
+def _unreadable(session: Session, *, volunteer: Volunteer, message: Message) -> None:
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="sms.unrecognised",
+        entity_type="message",
+        entity_id=message.id,
+        detail={"needs_coordinator": True},
+    )
+    waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called, CalloutStatus.accepted))
+    _inbox(
+        session,
+        kind=InboxKind.unreadable,
+        volunteer=volunteer,
+        message=message,
+        note="could not read this reply",
+        callout=_only(waiting),
+    )
+    _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
+
+
+def _unclear(session: Session, *, volunteer: Volunteer, message: Message) -> None:
+    """A reply that could be a yes or a no: asked back (never taken as a YES) and kept for a coordinator."""
+    waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called,))
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="sms.ambiguous",
+        entity_type="message",
+        entity_id=message.id,
+        detail={"refs": sorted({c.incident_id for c in waiting}), "needs_coordinator": True},
+    )
+    _inbox(
+        session,
+        kind=InboxKind.ambiguous,
+        volunteer=volunteer,
+        message=message,
+        note="could be a yes or a no; asked back" if waiting else "could be a yes or a no",
+        callout=_only(waiting),
+    )
+    if waiting:
+        body = text.ask_yes_or_no_text(
+            refs=[c.incident_id for c in waiting], exercise=_exercise(session, waiting)
+        )
+        _respond(session, volunteer, MessageKind.ask_reference, body)
+    else:
+        _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
+
+
+def _placed(session: Session, volunteer: Volunteer, reply: Reply) -> Reply | None:
+    """Place a bare number after YES: one of the volunteer's call-ups is a reference, else an ETA.
+
+    None when it cannot be placed without guessing: the number names a call-up of theirs that is over
+    while another waits for an answer, or it is neither a call-up of theirs nor a plausible ETA.
+    """
+    if reply.number is None:
+        return reply
+    number = reply.number
+    mine = session.scalar(
+        select(Callout).where(Callout.incident_id == number, Callout.volunteer_id == volunteer.id)
+    )
+    if mine is not None:
+        waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called, CalloutStatus.accepted))
+        if mine not in waiting and waiting:
+            return None
+        return replace(reply, ref=number, number=None)
+    if reply.minutes is None and 0 < number <= MAX_ETA_MINUTES:
+        return replace(reply, minutes=number, number=None)
+    return replace(reply, ref=number, number=None)
 
 
 def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Message) -> None:
     if volunteer.status is VolunteerStatus.opted_out:
+        note = f"{reply.intent.value} from a volunteer who opted out (STOP)"
+        _inbox(session, kind=InboxKind.late, volunteer=volunteer, message=message, note=note)
         _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
         return
+    placed = _placed(session, volunteer, reply)
+    if placed is None:
+        _unclear(session, volunteer=volunteer, message=message)
+        return
+    reply = placed
+    if reply.intent is ReplyIntent.YES and reply.ref is None:
+        waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called,))
+        bare = reply.minutes is None and not reply.enroute
+        if not waiting and bare and welfare.pending_welfare(session, volunteer_id=volunteer.id):
+            # A bare YES (or 👍) with no call-up waiting answers the welfare check it was asked.
+            _ok(session, volunteer=volunteer, reply=replace(reply, intent=ReplyIntent.OK), message=message)
+            return
+        accepted = _open_callouts(session, volunteer.id, (CalloutStatus.accepted,))
+        if not waiting and len(accepted) == 1 and (reply.enroute or reply.minutes is not None):
+            # "Yes, on my way" from someone already confirmed is a check-in, not a second YES.
+            enroute = replace(reply, intent=ReplyIntent.ENROUTE if reply.enroute else ReplyIntent.ETA)
+            _checkin(session, volunteer=volunteer, reply=enroute, message=message)
+            return
     target = _target(session, volunteer, reply)
     if isinstance(target, list):
         refs = sorted({c.incident_id for c in target})
@@ -254,20 +379,212 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
             entity_id=message.id,
             detail={"refs": refs},
         )
+        _inbox(
+            session,
+            kind=InboxKind.ambiguous,
+            volunteer=volunteer,
+            message=message,
+            note=f"{reply.intent.value} without a reference, with {len(refs)} call-ups open; asked which",
+        )
         body = text.ask_reference_text(refs=refs, exercise=_exercise(session, target))
         _respond(session, volunteer, MessageKind.ask_reference, body)
         return
     if target is None:
+        _inbox(
+            session,
+            kind=InboxKind.late,
+            volunteer=volunteer,
+            message=message,
+            note=f"{reply.intent.value} with no call-up to answer"
+            + (f" (reference {reply.ref})" if reply.ref is not None else ""),
+        )
         _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
         return
     # The incident is locked (inside accept/decline) before the reply row points at it: a write that
     # references the incident takes a key-share lock on it first, and many replies each holding that
     # and then asking for the incident's lock deadlock (one every deadlock_timeout under a burst).
     if reply.intent is ReplyIntent.YES:
-        callouts.accept(session, callout=target, volunteer=volunteer)
+        counted = callouts.accept(session, callout=target, volunteer=volunteer)
+        if counted:
+            _deployed(target, reply)
+        else:
+            _inbox(
+                session,
+                kind=InboxKind.late,
+                volunteer=volunteer,
+                message=message,
+                note="YES after the call-up was filled or closed; told not to go",
+                callout=target,
+            )
     else:
+        was = target.status
         callouts.decline(session, callout=target, volunteer=volunteer)
+        if was not in (CalloutStatus.called, CalloutStatus.accepted):
+            _inbox(
+                session,
+                kind=InboxKind.late,
+                volunteer=volunteer,
+                message=message,
+                note=f"NO after the call-up ended ({was.value})",
+                callout=target,
+            )
     link_inbound(message, callout_id=target.id, incident_id=target.incident_id)
+
+
+def _deployed(callout: Callout, reply: Reply) -> None:
+    """What a counted YES also said: an ETA, that they are on their way."""
+    if reply.minutes is not None:
+        callout.eta_minutes = reply.minutes
+    if reply.enroute:
+        callout.checkin = Checkin.enroute.value
+        callout.checkin_at = datetime.now(UTC)
+
+
+def _deployments(session: Session, volunteer_id: int) -> list[Callout]:
+    """The volunteer's confirmed call-ups a check-in may be about: open incidents, or closed within a day."""
+    since = datetime.now(UTC) - LATE_ANSWER_WINDOW
+    return list(
+        session.scalars(
+            select(Callout)
+            .join(Incident, Incident.id == Callout.incident_id)
+            .where(
+                Callout.volunteer_id == volunteer_id,
+                Callout.status == CalloutStatus.accepted,
+                (Incident.status == IncidentStatus.open) | (Incident.closed_at > since),
+            )
+            .order_by(Callout.answered_at.desc())
+        )
+    )
+
+
+_CHECKINS = {
+    ReplyIntent.ETA: Checkin.eta,
+    ReplyIntent.ENROUTE: Checkin.enroute,
+    ReplyIntent.ARRIVED: Checkin.arrived,
+    ReplyIntent.LATE: Checkin.late,
+    ReplyIntent.DONE: Checkin.done,
+}
+
+
+def _checkin(session: Session, *, volunteer: Volunteer, reply: Reply, message: Message) -> None:
+    """ETA, ENROUTE, ARRIVED, LATE n or DONE on the volunteer's confirmed call-up, acknowledged by SMS."""
+    checkin = _CHECKINS[reply.intent]
+    deployed = _deployments(session, volunteer.id)
+    if reply.number is not None and any(c.incident_id == reply.number for c in deployed):
+        reply = replace(reply, ref=reply.number, number=None)  # "omw 14": the deployment's reference
+    if reply.ref is not None:
+        deployed = [c for c in deployed if c.incident_id == reply.ref]
+    if not deployed and _open_callouts(session, volunteer.id, (CalloutStatus.called,)):
+        if checkin is Checkin.enroute:  # "on my way" to a call-up waiting for an answer says yes to it
+            yes = replace(reply, intent=ReplyIntent.YES, enroute=True)
+            _answer(session, volunteer=volunteer, reply=yes, message=message)
+        else:  # "20 mins" to a call-up: probably a yes, so asked back rather than guessed
+            _unclear(session, volunteer=volunteer, message=message)
+        return
+    if reply.number is not None:
+        reply = replace(reply, minutes=reply.minutes or reply.number, number=None)
+    if len(deployed) != 1:
+        several = len(deployed) > 1
+        _inbox(
+            session,
+            kind=InboxKind.ambiguous if several else InboxKind.checkin,
+            volunteer=volunteer,
+            message=message,
+            note=f"{checkin.value} "
+            + ("with several confirmed call-ups; asked which" if several else "with no confirmed call-up"),
+        )
+        if several:
+            word = checkin.value if checkin is not Checkin.eta else "ETA"
+            body = text.checkin_which_text(
+                word=word, refs=[c.incident_id for c in deployed], exercise=_exercise(session, deployed)
+            )
+            _respond(session, volunteer, MessageKind.ask_reference, body)
+        else:
+            _respond(session, volunteer, MessageKind.unknown_reply, text.no_deployment_text())
+        return
+    callout = deployed[0]
+    incident = lock_incident_for(session, callout)
+    now = datetime.now(UTC)
+    if reply.minutes is not None and checkin in (Checkin.eta, Checkin.enroute):
+        callout.eta_minutes = reply.minutes
+    if checkin is not Checkin.eta:
+        callout.checkin = checkin.value
+        callout.checkin_at = now
+    if checkin is Checkin.arrived:
+        callout.arrived_at = callout.arrived_at or now
+    if checkin is Checkin.done:  # arrived_at stays empty unless they said so: the record does not invent it
+        callout.done_at = callout.done_at or now
+    session.flush()
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="callout.checkin",
+        entity_type="callout",
+        entity_id=callout.id,
+        detail={"checkin": checkin.value, "minutes": reply.minutes, "incident_id": incident.id},
+    )
+    link_inbound(message, callout_id=callout.id, incident_id=callout.incident_id)
+    if checkin is Checkin.late:
+        late = f"running {reply.minutes} min late" if reply.minutes else "running late"
+        _inbox(
+            session, kind=InboxKind.checkin, volunteer=volunteer, message=message, note=late, callout=callout
+        )
+    if checkin is Checkin.done and reply.safe:
+        callout.welfare_asked_at = callout.welfare_asked_at or now
+        welfare.answer_welfare(session, callouts=[callout], actor=f"volunteer:{volunteer.id}")
+    if (
+        checkin is Checkin.done
+        and not reply.safe
+        and welfare.ask_welfare(session, callout_ids=[callout.id], after_done=True)
+    ):
+        return  # the welfare question thanks them and signs them off in one text
+    body = text.checkin_text(
+        ref=incident.id, checkin=checkin, minutes=reply.minutes, exercise=incident.exercise
+    )
+    _respond_on(session, volunteer, MessageKind.checkin_ack, body, callout)
+
+
+def lock_incident_for(session: Session, callout: Callout) -> Incident:
+    """The call-up's incident, locked (as every change to its call-ups is), and the call-up re-read."""
+    incident = callouts.lock_incident(session, callout.incident_id)
+    session.refresh(callout)
+    return incident
+
+
+def _ok(session: Session, *, volunteer: Volunteer, reply: Reply, message: Message) -> None:
+    """OK to a welfare check: every one pending is answered; otherwise it is read as unclear."""
+    pending = welfare.pending_welfare(session, volunteer_id=volunteer.id)
+    if reply.ref is not None:
+        pending = [c for c in pending if c.incident_id == reply.ref]
+    if not pending:
+        _unclear(session, volunteer=volunteer, message=message)
+        return
+    actor = f"volunteer:{volunteer.id}"
+    welfare.answer_welfare(session, callouts=pending, actor=actor)
+    close_welfare_items(session, callout_ids=[c.id for c in pending], actor=actor)
+    link_inbound(message, callout_id=pending[0].id, incident_id=pending[0].incident_id)
+    incident = session.get_one(Incident, pending[0].incident_id)
+    body = text.welfare_ok_text(ref=incident.id, exercise=incident.exercise)
+    _respond_on(session, volunteer, MessageKind.checkin_ack, body, pending[0])
+
+
+def _respond_on(
+    session: Session, volunteer: Volunteer, kind: MessageKind, body: str, callout: Callout
+) -> None:
+    if volunteer.phone is not None:
+        queue_all(
+            session,
+            [
+                outbound(
+                    volunteer_id=volunteer.id,
+                    to=volunteer.phone,
+                    kind=kind,
+                    body=body,
+                    callout_id=callout.id,
+                    incident_id=callout.incident_id,
+                )
+            ],
+        )
 
 
 def record_refusal(session: Session, *, path: str, refused: DomainError) -> None:

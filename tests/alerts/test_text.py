@@ -6,12 +6,18 @@ import pytest
 from alerts.segments import count_segments
 from alerts.text import (
     KIND_WORDS,
+    Checkin,
     StandDownReason,
     ask_reference_text,
+    ask_yes_or_no_text,
     callup_text,
+    checkin_text,
+    checkin_which_text,
     confirmation_text,
+    coordinator_text,
     declined_text,
     help_text,
+    no_deployment_text,
     no_open_callup_text,
     not_needed_text,
     opted_in_text,
@@ -20,6 +26,8 @@ from alerts.text import (
     standdown_text,
     unknown_reply_text,
     update_text,
+    welfare_check_text,
+    welfare_ok_text,
 )
 
 LONG_GSM = "Upper Little Snoring-next-the-Sea Community Flood Response Centre, Old Market Square " * 4
@@ -181,6 +189,15 @@ FIXED_TEXTS = [
     opted_out_text(),
     opted_in_text(),
     no_open_callup_text(),
+    ask_yes_or_no_text(refs=[99999999], exercise=True),
+    ask_yes_or_no_text(refs=[99999998, 99999999], exercise=True),
+    *(checkin_text(ref=99999999, checkin=c, minutes=600, exercise=True) for c in Checkin),
+    *(checkin_text(ref=99999999, checkin=c, minutes=None, exercise=True) for c in Checkin),
+    checkin_which_text(word="ARRIVED", refs=[99999998, 99999999], exercise=True),
+    no_deployment_text(),
+    welfare_check_text(ref=99999999, after_done=True, exercise=True),
+    welfare_check_text(ref=99999999, after_done=False, exercise=True),
+    welfare_ok_text(ref=99999999, exercise=True),
 ]
 
 
@@ -200,6 +217,14 @@ def test_every_text_fits_two_segments_in_gsm7(text):
         *(lambda exercise, r=r: standdown_text(ref=1, reason=r, exercise=exercise) for r in StandDownReason),
         lambda exercise: ask_reference_text(refs=[1, 2], exercise=exercise),
         lambda exercise: declined_text(ref=1, exercise=exercise),
+        lambda exercise: ask_yes_or_no_text(refs=[1], exercise=exercise),
+        *(
+            lambda exercise, c=c: checkin_text(ref=1, checkin=c, minutes=5, exercise=exercise)
+            for c in Checkin
+        ),
+        lambda exercise: welfare_check_text(ref=1, after_done=True, exercise=exercise),
+        lambda exercise: welfare_ok_text(ref=1, exercise=exercise),
+        lambda exercise: coordinator_text(ref=1, text="Go to the school instead.", exercise=exercise),
     ],
 )
 def test_exercise_prefix_is_at_the_very_start_of_every_call_up_message(make):
@@ -241,3 +266,13 @@ def test_an_update_is_refused_past_two_segments_and_a_moved_rendezvous_fits():
         update_text(ref=3, body="x" * 300, exercise=False)
     moved = rendezvous_moved_text(ref=3, rendezvous=LONG_GSM, when="Sat 14 Dec 10:00", exercise=True)
     assert within_two_segments(moved) and moved.endswith("at Sat 14 Dec 10:00.")
+
+
+def test_the_welfare_check_asks_for_an_ok():
+    assert welfare_check_text(ref=7, after_done=False, exercise=False) == (
+        "NVR 7: thank you for your help. Are you safe and home? Reply OK"
+    )
+
+
+def test_a_coordinators_text_is_marked_as_ours_on_one_line():
+    assert coordinator_text(ref=None, text="Ringing\n you  now.", exercise=False) == "NVR: Ringing you now."

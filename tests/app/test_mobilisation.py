@@ -219,6 +219,9 @@ def test_help_and_unknown_replies(client: TestClient, coordinator: dict[str, str
     reply = sms(client, volunteer.phone or "", "I can come after 5 if that helps")
     assert reply.status_code == 200
     assert outbox(db, volunteer)[-1].kind is MessageKind.unknown_reply
+    kept = db.scalar(select(AuditEvent).where(AuditEvent.action == "sms.ambiguous"))  # "if": hedged
+    assert kept is not None and kept.detail["needs_coordinator"] is True
+    sms(client, volunteer.phone or "", "call me")
     kept = db.scalar(select(AuditEvent).where(AuditEvent.action == "sms.unrecognised"))
     assert kept is not None and kept.detail["needs_coordinator"] is True
 
@@ -338,9 +341,11 @@ def test_close_tells_everyone_and_keeps_the_confirmed(
     assert closed.status_code == 200
     assert closed.json()["status"] == "closed"
     assert closed.json()["needs"][0]["accepted"] == 1  # the record keeps who was confirmed
-    for person in people:
+    for person in people[1:]:
         assert outbox(db, person)[-1].kind is MessageKind.standdown
-    assert outbox(db, people[0])[-1].body == (
+    # The one confirmed is stood down, then asked whether they are safe and home.
+    assert [m.kind for m in outbox(db, people[0])[-2:]] == [MessageKind.standdown, MessageKind.welfare_check]
+    assert outbox(db, people[0])[-2].body == (
         f"NVR {incident['id']}: stand down. The incident is closed and you are no longer needed. Thank you."
     )
     assert "closed" in outbox(db, people[1])[-1].body

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.callout import dispatch
 from app.callout.flows import declare_incident
+from app.callout.models import Callout
+from app.inbox.models import InboxItem, InboxKind
 from app.incident.models import Incident
 from app.incident.schemas import IncidentCreate
 from app.message import delivery
@@ -218,3 +220,28 @@ def test_a_job_a_live_worker_is_claiming_is_not_queued_again(
     live.commit()
     assert reconciler.run()["requeued"] == 0
     assert queued_ids(redis) == []
+
+
+def test_an_unanswered_welfare_check_is_put_in_the_inbox_by_the_reconciler_once(
+    live: Session, redis: Redis, reconciler: Reconciler
+) -> None:
+    add_volunteer(live, km=1)
+    live.commit()
+    data = IncidentCreate.model_validate(
+        {
+            "title": "River Eden flooding",
+            "kind": "flood",
+            "area": {"type": "Point", "coordinates": list(CARLISLE)},
+            "radius_km": 10,
+            "needs": [{"skill": "first_aid", "count": 1}],
+        }
+    )
+    incident = declare_incident(live, data=data, actor="test", settings=get_settings())
+    live.commit()
+    asked = func.now() - timedelta(seconds=get_settings().welfare_timeout_s + 60)
+    live.execute(update(Callout).where(Callout.incident_id == incident.id).values(welfare_asked_at=asked))
+    live.commit()
+    assert reconciler.run()["welfare"] == 1
+    assert reconciler.run()["welfare"] == 0
+    kinds = live.scalars(select(InboxItem.kind).where(InboxItem.incident_id == incident.id)).all()
+    assert kinds == [InboxKind.welfare]

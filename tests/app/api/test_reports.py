@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.message.models import Message, MessageStatus
+from app.message.models import Message, MessageKind, MessageStatus
 from tests.app.reserve import add_volunteer
 from tests.app.test_mobilisation import declare, outbox
 from tests.app.twilio import sms
@@ -60,7 +60,10 @@ def test_the_whole_story_declare_answer_close_report(
     assert closed.status_code == 200, closed.text
     assert closed.json()["needs"][0]["accepted"] == 2  # the record keeps who was confirmed
     for person in (near, mid, silent):
-        assert "The incident is closed: the water has gone down." in outbox(db, person)[-1].body
+        stand_downs = [m.body for m in outbox(db, person) if m.kind is MessageKind.standdown]
+        assert "The incident is closed: the water has gone down." in stand_downs[-1]
+    for confirmed in (near, mid):  # then asked whether they are safe and home
+        assert outbox(db, confirmed)[-1].kind is MessageKind.welfare_check
 
     answer = client.get(f"/api/v1/incidents/{ref}/report", headers=coordinator)
     assert answer.status_code == 200, answer.text

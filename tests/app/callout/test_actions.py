@@ -272,7 +272,10 @@ def test_closing_keeps_the_confirmed_and_texts_the_reason_to_everyone_called(
         f"NVR {incident['id']}: stand down. The incident is closed: the river has fallen below the "
         "defences. Thank you."
     )
-    assert outbox(db, a)[-1].body == expected and outbox(db, a)[-1].kind is MessageKind.standdown
+    # The one confirmed is told why, then asked whether they are safe and home.
+    second_last = outbox(db, a)[-2]
+    assert (second_last.kind, second_last.body) == (MessageKind.standdown, expected)
+    assert outbox(db, a)[-1].kind is MessageKind.welfare_check
     assert outbox(db, b)[-1].body == expected
     assert outbox(db, c)[-1].kind is MessageKind.declined_ack  # said no: not texted again
     assert "incident.closed" in [x for _, x in actions(db, incident["id"])]

@@ -1,6 +1,6 @@
 """A coordinator's update to everyone confirmed (and a moved rendezvous) is its own kind of message.
 
-Revision ID: 0012h
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-02 05:45:00
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012h"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
