@@ -60,10 +60,9 @@ def status_counts(session: Session, need_id: int) -> dict[CalloutStatus, int]:
 
 def _when(incident: Incident) -> str | None:
     """The start time for messages, when it is not right now."""
-    local = incident.starts_at.astimezone(UK)
     if incident.starts_at <= datetime.now(UTC) + timedelta(minutes=5):
         return None
-    return local.strftime("%H:%M") if local.date() == datetime.now(UK).date() else local.strftime("%a %H:%M")
+    return text.local_time_text(incident.starts_at, UK)
 
 
 def _skill_name(session: Session, code: str) -> str:

@@ -215,3 +215,14 @@ def test_ask_reference_with_one_ref_reads_naturally():
     assert ask_reference_text(refs=[47, 47], exercise=False) == (
         "NVR: you have an open call-up. Reply YES 47 to go, or NO and the number to say no."
     )
+
+
+def test_times_in_texts_carry_their_date_on_the_uk_clock():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from alerts.text import local_time_text
+
+    uk = ZoneInfo("Europe/London")
+    assert local_time_text(datetime(2026, 12, 14, 10, 0, tzinfo=UTC), uk) == "Mon 14 Dec 10:00"
+    assert local_time_text(datetime(2026, 7, 4, 9, 5, tzinfo=UTC), uk) == "Sat 4 Jul 10:05"  # BST
