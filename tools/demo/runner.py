@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -26,6 +27,7 @@ from app.incident.models import Incident, Need
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from geo.places import Town, find_town
 from simulator.client import SimulatorClient
+from tools.board import board_table
 from tools.demo.volunteers import SimulatedVolunteers, Temperament
 
 DEMO_DATABASE = "nvr_demo"
@@ -150,32 +152,8 @@ def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
 
 def progress_table(incident: dict[str, Any], elapsed_s: float, sent: int) -> Table:
     """One frame of the live view."""
-    table = Table(title=f"{incident['title']} ({incident['place']}) - {elapsed_s:5.1f} s - {sent} SMS sent")
-    for column in (
-        "need",
-        "count",
-        "called",
-        "accepted",
-        "declined",
-        "awaiting",
-        "stood down",
-        "waves",
-        "km",
-    ):
-        table.add_column(column, justify="right" if column != "need" else "left")
-    for need in incident["needs"]:
-        table.add_row(
-            f"[green]{need['skill']} ✓[/]" if need["filled"] else need["skill"],
-            str(need["count"]),
-            str(need["called"]),
-            str(need["accepted"]),
-            str(need["declined"]),
-            str(need["pending"]),
-            str(need["stood_down"]),
-            str(need["waves"]),
-            f"{need['search_radius_km']:.0f}",
-        )
-    return table
+    title = f"{incident['title']} ({incident['place']}) - {elapsed_s:5.1f} s - {sent} SMS sent"
+    return board_table(incident, title=escape(title))
 
 
 def summary(incident_id: int) -> dict[str, Any]:
