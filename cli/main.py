@@ -11,7 +11,7 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, Ope
 from app.db import get_engine
 from app.health import database_problem, redis_problem, safe_url
 from app.settings import get_settings
-from cli import areas, db, demo, incidents, seed, simulator, token, volunteers
+from cli import areas, db, demo, dev, incidents, seed, simulator, token, volunteers
 
 cli = typer.Typer(help="nvr: National Volunteer Reserve operator tools.", no_args_is_help=True)
 cli.add_typer(db.app, name="db")
@@ -22,6 +22,7 @@ cli.add_typer(incidents.app, name="incidents")
 cli.command("seed")(seed.seed)
 cli.command()(simulator.simulator)
 cli.command()(demo.demo)
+cli.command()(dev.dev)
 
 
 @cli.command()

@@ -58,13 +58,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def local_environment(*, database: str, redis_db: int, rate_per_second: float) -> dict[str, str]:
-    """Settings for a local stack (demo, benchmarks): own database and Redis db, the simulator as Twilio."""
+def local_environment(
+    *,
+    database: str,
+    redis_db: int,
+    rate_per_second: float,
+    api_port: int | None = None,
+    sim_port: int | None = None,
+) -> dict[str, str]:
+    """Settings for a local stack (demo, benchmarks, `nvr dev`): the simulator as Twilio, wired both ways.
+
+    The API and the simulator share PUBLIC_BASE_URL and the Twilio credentials, so signatures agree;
+    ports not given are free ones.
+    """
     from app.settings import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
 
     base = make_url(os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nvr"))
     redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    api_port, sim_port = free_port(), free_port()
+    api_port, sim_port = api_port or free_port(), sim_port or free_port()
     return {
         "ENVIRONMENT": "development",
         "DATABASE_URL": base.set(database=database).render_as_string(hide_password=False),
