@@ -259,6 +259,7 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     with services(env):
         console.print(f"API {env['PUBLIC_BASE_URL']}/docs  ·  SMS simulator {env['TWILIO_API_BASE']}/")
         console.print(f"map {env['PUBLIC_BASE_URL']}/map  ·  forum viewer token {viewer}")
+        console.print(f"console {env['PUBLIC_BASE_URL']}/console  ·  coordinator token {token}")
         crowd = SimulatedVolunteers(env["TWILIO_API_BASE"], temperament=config.temperament, seed=config.seed)
         crowd.start()
         try:
