@@ -155,15 +155,18 @@ def declare(
 ) -> None:
     """Declare an incident: the first wave of call-ups goes out at once."""
     given = [place is not None, lon is not None or lat is not None, area is not None]
-    if sum(given) != 1 or (given[1] and (lon is None or lat is None)):
+    if sum(given) != 1:
         raise typer.BadParameter("say where with one of --place, --lon and --lat, or --area")
     if area is not None:
-        geometry = _area(area)
+        geometry, where = _area(area), area.stem
+    elif place is not None:
+        geometry, where = {"type": "Point", "coordinates": list(_locate(place))}, place
+    elif lon is not None and lat is not None:
+        geometry, where = {"type": "Point", "coordinates": [lon, lat]}, f"{lon:.4f}, {lat:.4f}"
     else:
-        point = _locate(place) if place is not None else (float(lon or 0), float(lat or 0))
-        geometry = {"type": "Point", "coordinates": list(point)}
+        raise typer.BadParameter("--lon and --lat go together")
     body: dict[str, Any] = {
-        "title": title or f"{kind.value.capitalize()} at {place or 'the declared area'}",
+        "title": title or f"{kind.value.capitalize()} at {where}",
         "kind": kind.value,
         "area": geometry,
         "radius_km": radius_km,

