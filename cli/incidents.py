@@ -18,6 +18,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from alerts.text import local_time_text
 from app.incident.models import IncidentKind, IncidentStatus
 from geo.errors import GeometryError
 from geo.grid import parse_grid_reference
@@ -221,7 +222,8 @@ def list_(
 
 
 def _uk_time(value: str) -> str:
-    return datetime.fromisoformat(value).astimezone(UK).strftime("%a %d %b %H:%M")
+    """An API instant as the texts give it, on the UK clock: "Sat 14 Dec 10:00"."""
+    return local_time_text(datetime.fromisoformat(value), UK)
 
 
 @app.command()
@@ -277,6 +279,8 @@ def watch(
                 break
             time.sleep(every_s)
             incident = api.call("GET", f"/api/v1/incidents/{incident_id}")
+    if not console.is_terminal:
+        console.line()  # a live view written to a file or pipe ends without its newline
     console.print(f"incident {incident_id}: {reason}")
 
 

@@ -9,31 +9,36 @@ from rich.markup import escape
 from rich.table import Table
 
 COLUMNS = (
-    "need",
-    "count",
-    "called",
-    "accepted",
-    "declined",
-    "awaiting",
-    "failed",
-    "stood down",
-    "waves",
-    "km",
+    *("need", "count", "called", "accepted", "declined"),
+    *("awaiting", "failed", "stood down", "waves", "km"),
 )
 
 
 def board_table(incident: dict[str, Any], *, title: str | None = None) -> Table:
-    """Per need: called, accepted, declined, awaiting, failed, stood down, waves, radius (title in markup)."""
-    table = Table(title=title if title is not None else escape(f"{incident['title']} ({incident['place']})"))
+    """Per need: called, accepted, declined, awaiting, failed, stood down, waves, radius (title in markup).
+
+    Compact enough for an 80-column terminal; an exhausted need (nobody left within the maximum radius)
+    is red with a "!".
+    """
+    table = Table(
+        title=title if title is not None else escape(f"{incident['title']} ({incident['place']})"),
+        box=None,
+        padding=(0, 1, 0, 0),
+        header_style="bold underline",
+    )
     for column in COLUMNS:
-        table.add_column(column, justify="left" if column == "need" else "right")
+        if column == "need":
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column.replace(" ", "\n"), justify="right")
+    exhausted = False
     for need in incident["needs"]:
         if need["filled"]:
-            label = f"[green]{need['skill']} ✓[/]"
+            label = f"[green]{escape(need['skill'])} ✓[/]"
         elif need.get("exhausted"):
-            label = f"[red]{need['skill']} (exhausted)[/]"
+            label, exhausted = f"[red]{escape(need['skill'])} ![/]", True
         else:
-            label = need["skill"]
+            label = escape(need["skill"])
         table.add_row(
             label,
             str(need["count"]),
@@ -46,6 +51,8 @@ def board_table(incident: dict[str, Any], *, title: str | None = None) -> Table:
             str(need["waves"]),
             f"{need['search_radius_km']:.0f}",
         )
+    if exhausted:
+        table.caption = "! exhausted: nobody left to ask within the maximum radius"
     return table
 
 
