@@ -62,6 +62,9 @@ def _thread(number: str, messages: list[SimMessage]) -> str:
     for message in messages:
         inbound = message.direction == INBOUND
         status = message.status if message.error_code is None else f"{message.status} ({message.error_code})"
+        if inbound:  # a 403 here means the app and the simulator disagree on PUBLIC_BASE_URL or the token
+            answered = message.webhook_status
+            status += f", the app answered {answered}" if answered is not None else ", the app did not answer"
         items.append(
             f'<div class="msg {"in" if inbound else "out"}">{escape(message.body)}'
             f'<div class="meta">{"from volunteer" if inbound else "to volunteer"} · {escape(status)} · '

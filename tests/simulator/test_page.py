@@ -48,3 +48,10 @@ def test_a_form_from_a_number_that_is_not_one_says_so(start_simulator, receiver)
     answer = httpx.post(server.url + "/simulator/reply", data={"from": "my phone", "body": "YES"})
     assert answer.status_code == 400 and "not an E.164 phone number" in answer.text
     assert receiver.requests == []
+
+
+def test_the_page_says_how_the_app_answered_each_text(start_simulator, receiver):
+    server, _ = start_simulator()
+    receiver.status = 403  # what a simulator with the wrong auth token or base URL gets
+    httpx.post(server.url + "/simulator/reply", data={"from": VOLUNTEER, "body": "YES"})
+    assert "the app answered 403" in httpx.get(server.url + "/").text
