@@ -1,5 +1,6 @@
 # The two commands the README opens with: `make demo` and `make test`.
-.PHONY: setup demo test lint typecheck importlint pytest bench
+# `make run` starts the API, a worker and the SMS simulator, wired together, for trying it by hand.
+.PHONY: setup demo run test lint typecheck importlint pytest bench
 
 VENV := .venv/bin
 export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/nvr
@@ -9,6 +10,9 @@ setup:
 
 demo: setup
 	$(VENV)/nvr demo
+
+run: setup
+	$(VENV)/nvr dev
 
 lint:
 	$(VENV)/ruff check .

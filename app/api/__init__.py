@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.access_log import AccessLog
@@ -26,7 +27,9 @@ def create_app() -> FastAPI:
     from app.api.webhooks import router as webhook_router
 
     configure_logging()
-    app = FastAPI(
+    # /docs and /redoc from the copies of Swagger UI and ReDoc packaged in fastapi-offline, not a CDN:
+    # the docs must work on a laptop without internet, as the rest of the service does.
+    app = FastAPIOffline(
         title="nvr: National Volunteer Reserve",
         version="0.1.0",
         description="Find nearby volunteers with verified skills, call them up by SMS, fill each need.",

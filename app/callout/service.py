@@ -23,6 +23,7 @@ from app.callout.selection import find_candidates
 from app.callout.welfare import ask_welfare
 from app.errors import Conflict, InvalidInput, NotFound
 from app.incident.models import Incident, IncidentStatus, Need
+from app.incident.service import lock_incident, needs_of
 from app.jobs import RUN_WAVE
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import cancel_unsent, outbound, queue_all
@@ -38,19 +39,6 @@ SYSTEM = "system"
 ENGAGED = (CalloutStatus.called, CalloutStatus.accepted)
 
 
-def lock_incident(session: Session, incident_id: int) -> Incident:
-    """The incident row, locked for the rest of the transaction."""
-    incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update())
-    if incident is None:
-        raise NotFound(f"incident {incident_id} does not exist")
-    return incident
-
-
-def needs_of(session: Session, incident_id: int) -> list[Need]:
-    """An incident's needs in a stable order."""
-    return list(session.scalars(select(Need).where(Need.incident_id == incident_id).order_by(Need.id)))
-
-
 def status_counts(session: Session, need_id: int) -> dict[CalloutStatus, int]:
     """How many call-ups of a need are in each status."""
     rows = session.execute(
@@ -63,10 +51,9 @@ def status_counts(session: Session, need_id: int) -> dict[CalloutStatus, int]:
 
 def _when(incident: Incident) -> str | None:
     """The start time for messages, when it is not right now."""
-    local = incident.starts_at.astimezone(UK)
     if incident.starts_at <= datetime.now(UTC) + timedelta(minutes=5):
         return None
-    return local.strftime("%H:%M") if local.date() == datetime.now(UK).date() else local.strftime("%a %H:%M")
+    return text.local_time_text(incident.starts_at, UK)
 
 
 def _skill_name(session: Session, code: str) -> str:

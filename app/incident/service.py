@@ -4,9 +4,12 @@ What an incident's call-ups do (waves, answers, counts changed, closing) is the 
 up in app/callout, which uses this module; this one knows nothing of call-ups.
 """
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from geoalchemy2.shape import from_shape
+from shapely import Point
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,31 +19,72 @@ from app.incident.models import Incident, IncidentStatus, Need
 from app.incident.schemas import MAX_AREA_KM2, IncidentCreate
 from app.settings import Settings
 from app.volunteer.service import check_skill_codes, point_element
-from geo.distance import haversine_km
-from geo.geojson import parse_area
-from geo.places import uk_towns
+from geo.geojson import Area, parse_area
+from geo.places import UK_BBOX, describe_location, outside_uk
+
+# A start a little in the past is a form filled in slowly; an hour ago is a mistake (or 2020's date).
+PAST_START_TOLERANCE = timedelta(minutes=15)
 
 
-def nearest_place(lon: float, lat: float) -> str:
-    """The nearest town's name, which is how volunteers recognise where an incident is."""
-    town = min(uk_towns(), key=lambda t: haversine_km(lon, lat, t.lon, t.lat))
-    return town.name
+@dataclass(frozen=True)
+class Declarable:
+    """What checking a declaration found: its area, and the maximum radius its search may reach."""
+
+    area: Area
+    max_radius_km: float
+
+
+def check_declarable(
+    session: Session, data: IncidentCreate, *, settings: Settings, now: datetime
+) -> Declarable:
+    """Check a declaration as declaring does, writing nothing (the console's preview checks the same).
+
+    Its skills are in the catalogue; its area and rendezvous are in the UK (geo.places.outside_uk judges
+    the area's centre by the settlements around it, and every corner must lie within the UK's bounding
+    box); it starts now or later; its radius is within its maximum, and the maximum within the
+    deployment's. Anything else is InvalidInput (a 422).
+    """
+    check_skill_codes(session, [n.skill for n in data.needs])
+    area = parse_area(data.area, max_area_km2=MAX_AREA_KM2)
+    centre = _centre(area)
+    reason = outside_uk(centre.x, centre.y)
+    min_lon, min_lat, max_lon, max_lat = UK_BBOX
+    lon0, lat0, lon1, lat1 = area.bounds
+    if reason is None and not (min_lon <= lon0 and lon1 <= max_lon and min_lat <= lat0 and lat1 <= max_lat):
+        reason = "the area reaches outside the United Kingdom"
+    if reason is not None:
+        raise InvalidInput(f"area: {reason}; incidents are declared in the UK only")
+    meeting = data.rendezvous.point if data.rendezvous else None
+    if meeting is not None and (far := outside_uk(meeting.lon, meeting.lat)):
+        raise InvalidInput(f"rendezvous: {far}; people are sent to places in the UK only")
+    if data.starts_at is not None and data.starts_at < now - PAST_START_TOLERANCE:
+        raise InvalidInput(
+            f"starts_at {data.starts_at.isoformat()} is in the past; "
+            f"give one from {(now - PAST_START_TOLERANCE).isoformat(timespec='minutes')} on, or none for now"
+        )
+    max_radius = data.max_radius_km or settings.max_radius_km
+    if data.radius_km > max_radius:
+        raise InvalidInput(f"radius_km {data.radius_km} is beyond max_radius_km {max_radius}")
+    # The deployment's maximum also bounds what a coordinator asks for (the search never went further).
+    return Declarable(area=area, max_radius_km=min(max_radius, settings.max_radius_km))
+
+
+def _centre(area: BaseGeometry) -> Point:
+    """A point inside the area that stands for it (its representative point; a point is itself)."""
+    return area if isinstance(area, Point) else area.representative_point()
 
 
 def create_incident(session: Session, *, data: IncidentCreate, actor: str, settings: Settings) -> Incident:
     """Create an incident with its needs (the engine calls its first wave: app/callout/flows.py)."""
-    check_skill_codes(session, [n.skill for n in data.needs])
-    area = parse_area(data.area, max_area_km2=MAX_AREA_KM2)
-    centre = area.representative_point() if area.geom_type != "Point" else area
-    max_radius = data.max_radius_km or settings.max_radius_km
-    if data.radius_km > max_radius:
-        raise InvalidInput(f"radius_km {data.radius_km} is beyond max_radius_km {max_radius}")
+    declared = check_declarable(session, data, settings=settings, now=datetime.now(UTC))
+    area = declared.area
+    centre = _centre(area)
     incident = Incident(
         title=data.title.strip(),
         kind=data.kind,
         area=from_shape(area, srid=4326),
         radius_km=data.radius_km,
-        place=(data.place or nearest_place(centre.x, centre.y)).strip(),
+        place=(data.place or describe_location(centre.x, centre.y)).strip(),
         exercise=data.exercise,
         rendezvous_point=point_element(data.rendezvous.point) if data.rendezvous else None,
         rendezvous_text=data.rendezvous.text if data.rendezvous else None,
@@ -49,8 +93,7 @@ def create_incident(session: Session, *, data: IncidentCreate, actor: str, setti
         status=IncidentStatus.open,
         overask=data.overask or settings.default_overask,
         wave_timeout_s=data.wave_timeout_s or settings.default_wave_timeout_s,
-        # The deployment's maximum also bounds what a coordinator asks for (the search never went further).
-        max_radius_km=min(max_radius, settings.max_radius_km),
+        max_radius_km=declared.max_radius_km,
         radius_step_km=data.radius_step_km or settings.radius_step_km,
         created_by=actor,
         needs=[

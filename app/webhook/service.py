@@ -28,6 +28,7 @@ from app.errors import DomainError
 from app.inbox.models import InboxKind
 from app.inbox.service import add_item, close_welfare_items
 from app.incident.models import Incident, IncidentStatus
+from app.incident.service import lock_incident
 from app.message.models import Message, MessageKind, Receipt
 from app.message.service import inbound_insert, link_inbound, outbound, queue_all
 from app.volunteer.models import Volunteer, VolunteerStatus
@@ -546,7 +547,7 @@ def _checkin(session: Session, *, volunteer: Volunteer, reply: Reply, message: M
 
 def lock_incident_for(session: Session, callout: Callout) -> Incident:
     """The call-up's incident, locked (as every change to its call-ups is), and the call-up re-read."""
-    incident = callouts.lock_incident(session, callout.incident_id)
+    incident = lock_incident(session, callout.incident_id)
     session.refresh(callout)
     return incident
 

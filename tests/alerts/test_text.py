@@ -276,3 +276,14 @@ def test_the_welfare_check_asks_for_an_ok():
 
 def test_a_coordinators_text_is_marked_as_ours_on_one_line():
     assert coordinator_text(ref=None, text="Ringing\n you  now.", exercise=False) == "NVR: Ringing you now."
+
+
+def test_times_in_texts_carry_their_date_on_the_uk_clock():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from alerts.text import local_time_text
+
+    uk = ZoneInfo("Europe/London")
+    assert local_time_text(datetime(2026, 12, 14, 10, 0, tzinfo=UTC), uk) == "Mon 14 Dec 10:00"
+    assert local_time_text(datetime(2026, 7, 4, 9, 5, tzinfo=UTC), uk) == "Sat 4 Jul 10:05"  # BST

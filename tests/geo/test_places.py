@@ -3,7 +3,18 @@ import random
 import pytest
 
 from geo.distance import haversine_km
-from geo.places import UK_BBOX, Town, find_town, sample_homes, sample_homes_near, uk_towns
+from geo.places import (
+    UK_BBOX,
+    Town,
+    describe_location,
+    find_settlement,
+    find_town,
+    nearest_settlement,
+    outside_uk,
+    sample_homes,
+    sample_homes_near,
+    uk_towns,
+)
 
 
 def in_uk_bbox(lon, lat):
@@ -114,3 +125,57 @@ def test_sample_homes_near_fill_a_disc_uniformly():
     north = sum(lat > carlisle.lat for _, lat in homes) / 5_000
     assert east == pytest.approx(0.5, abs=0.03)
     assert north == pytest.approx(0.5, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "expected"),
+    [
+        (-1.14427, 60.15339, "Lerwick"),  # once texted as Peterhead, 200 km away
+        (-2.95873, 58.98479, "Kirkwall"),  # once texted as Elgin
+        (-2.85, 54.95, "8 km NE of Carlisle"),  # from the biggest place around, not the nearest hamlet
+        (-3.64, 57.07, "NO 006 988"),  # the Cairngorms: no place near, a grid reference
+        (-6.45, 54.6, "J 002 735"),  # Lough Neagh: Northern Ireland is on the Irish Grid
+    ],
+)
+def test_a_location_is_named_only_when_a_place_is_near(lon, lat, expected):
+    assert describe_location(lon, lat) == expected
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "needle"),
+    [
+        (-74.006, 40.7128, "outside the United Kingdom"),  # New York, once accepted as "Isle of Lewis"
+        (-6.26, 53.35, "Dublin"),  # inside the UK's bounding box, but in Ireland
+        (1.61, 50.72, "Boulogne"),
+        (-4.48, 54.15, "Douglas"),  # the Isle of Man is not in the UK
+        (-15.0, 57.0, "outside"),
+    ],
+)
+def test_points_outside_the_uk_are_named_as_such(lon, lat, needle):
+    reason = outside_uk(lon, lat)
+    assert reason is not None and needle in reason
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [(-1.14427, 60.15339), (-1.63, 59.53), (-5.93, 54.597), (-7.46, 54.83), (-6.3, 49.93), (1.31, 51.13)],
+)
+def test_uk_points_are_in_the_uk(lon, lat):
+    # Lerwick, Fair Isle, Belfast, Strabane on the border, the Scilly Isles, Dover.
+    assert outside_uk(lon, lat) is None
+
+
+def test_find_settlement_knows_small_places():
+    assert find_settlement("lerwick").country == "GB"
+    with pytest.raises(KeyError, match="did you mean"):
+        find_settlement("Lerwik")
+
+
+def test_nearest_settlement_of_a_country():
+    settlement, km = nearest_settlement(-6.26, 53.35, country="GB")
+    assert settlement.region == "NIR" and km > 50
+
+
+def test_far_out_at_sea_west_of_the_grid_a_location_is_coordinates():
+    assert outside_uk(-8.69, 57.0) is None  # 75 km west of Barra
+    assert describe_location(-8.69, 57.0) == "57.000N 8.690W"

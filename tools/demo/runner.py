@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -26,6 +27,7 @@ from app.incident.models import Incident, Need
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from geo.places import Town, find_town
 from simulator.client import SimulatorClient
+from tools.board import board_table
 from tools.demo.volunteers import SimulatedVolunteers, Temperament
 
 DEMO_DATABASE = "nvr_demo"
@@ -56,13 +58,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def local_environment(*, database: str, redis_db: int, rate_per_second: float) -> dict[str, str]:
-    """Settings for a local stack (demo, benchmarks): own database and Redis db, the simulator as Twilio."""
+def local_environment(
+    *,
+    database: str,
+    redis_db: int,
+    rate_per_second: float,
+    api_port: int | None = None,
+    sim_port: int | None = None,
+) -> dict[str, str]:
+    """Settings for a local stack (demo, benchmarks, `nvr dev`): the simulator as Twilio, wired both ways.
+
+    The API and the simulator share PUBLIC_BASE_URL and the Twilio credentials, so signatures agree;
+    ports not given are free ones.
+    """
     from app.settings import SIMULATOR_ACCOUNT_SID, SIMULATOR_AUTH_TOKEN
 
     base = make_url(os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nvr"))
     redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    api_port, sim_port = free_port(), free_port()
+    api_port, sim_port = api_port or free_port(), sim_port or free_port()
     return {
         "ENVIRONMENT": "development",
         "DATABASE_URL": base.set(database=database).render_as_string(hide_password=False),
@@ -150,32 +163,8 @@ def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
 
 def progress_table(incident: dict[str, Any], elapsed_s: float, sent: int) -> Table:
     """One frame of the live view."""
-    table = Table(title=f"{incident['title']} ({incident['place']}) - {elapsed_s:5.1f} s - {sent} SMS sent")
-    for column in (
-        "need",
-        "count",
-        "called",
-        "accepted",
-        "declined",
-        "awaiting",
-        "stood down",
-        "waves",
-        "km",
-    ):
-        table.add_column(column, justify="right" if column != "need" else "left")
-    for need in incident["needs"]:
-        table.add_row(
-            f"[green]{need['skill']} ✓[/]" if need["filled"] else need["skill"],
-            str(need["count"]),
-            str(need["called"]),
-            str(need["accepted"]),
-            str(need["declined"]),
-            str(need["pending"]),
-            str(need["stood_down"]),
-            str(need["waves"]),
-            f"{need['search_radius_km']:.0f}",
-        )
-    return table
+    title = f"{incident['title']} ({incident['place']}) - {elapsed_s:5.1f} s - {sent} SMS sent"
+    return board_table(incident, title=escape(title))
 
 
 def summary(incident_id: int) -> dict[str, Any]:
@@ -270,6 +259,7 @@ def run_demo(config: DemoConfig, console: Console) -> int:
     with services(env):
         console.print(f"API {env['PUBLIC_BASE_URL']}/docs  ·  SMS simulator {env['TWILIO_API_BASE']}/")
         console.print(f"map {env['PUBLIC_BASE_URL']}/map  ·  forum viewer token {viewer}")
+        console.print(f"console {env['PUBLIC_BASE_URL']}/console  ·  coordinator token {token}")
         crowd = SimulatedVolunteers(env["TWILIO_API_BASE"], temperament=config.temperament, seed=config.seed)
         crowd.start()
         try:
