@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.app.reserve import incident_body
-from tests.app.test_volunteer_routes import volunteer_body
+from tests.app.api.test_volunteers import volunteer_body
 from tests.geo.test_limits import circle
 
 
