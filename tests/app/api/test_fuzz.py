@@ -25,7 +25,7 @@ from tests.app.mapdata import add_area
 from tests.app.reserve import CARLISLE, add_volunteer, incident_body
 from tests.conftest import bearer
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 EXAMPLES_PER_OPERATION = 50
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Streams run until closed: fuzzing one would wait for its whole lifetime.
