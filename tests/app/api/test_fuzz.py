@@ -59,6 +59,7 @@ def seeded(client: TestClient, db: Session, coordinator: dict[str, str]) -> None
     assert client.post("/api/v1/incidents", json=incident_body(), headers=coordinator).status_code == 201
 
 
+@pytest.mark.slow  # about 1,155 cases: alone it takes half a minute
 def test_no_input_is_a_server_error_and_answers_match_the_schema(
     client: TestClient, db: Session, seeded: None
 ) -> None:
