@@ -1,5 +1,6 @@
 """Delivery rules without workers: receipts forward-only, permanent errors, STOP before sending, retries."""
 
+import os
 import random
 from collections.abc import Iterator
 
@@ -9,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.sender import PermanentSendError, SendResult, TransientSendError
+from alerts.signature import SIGNATURE_HEADER, compute_signature
 from app.callout.models import Callout, CalloutStatus
 from app.message import delivery, retry
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import outbound, queue_all, queue_for
 from app.queue import HIGH, LOW, QUEUE_ORDER
+from app.settings import Settings, get_settings
 from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
@@ -133,3 +136,30 @@ def test_callups_go_before_stand_downs() -> None:
     assert queue_for(MessageKind.callup) == HIGH and queue_for(MessageKind.confirmation) == HIGH
     assert queue_for(MessageKind.standdown) == LOW and queue_for(MessageKind.not_needed) == LOW
     assert QUEUE_ORDER.index(HIGH) < QUEUE_ORDER.index(LOW)
+
+
+def test_signature_covers_the_query_string(client: TestClient) -> None:
+    form = receipt_form(new_sid(), "sent")
+    assert signed_post(client, "/webhooks/twilio/status?attempt=2", form).status_code == 204
+
+    without_query = compute_signature(
+        os.environ["TWILIO_AUTH_TOKEN"], os.environ["PUBLIC_BASE_URL"] + "/webhooks/twilio/status", form
+    )
+    response = client.post(
+        "/webhooks/twilio/status?attempt=2", data=form, headers={SIGNATURE_HEADER: without_query}
+    )
+    assert response.status_code == 403
+
+
+def test_an_empty_auth_token_disables_webhooks(client: TestClient) -> None:
+    client.app.dependency_overrides[get_settings] = lambda: Settings(
+        environment="development", twilio_auth_token=""
+    )  # type: ignore[attr-defined]
+    try:
+        response = client.post(
+            "/webhooks/twilio/sms", data={"MessageSid": "SMx", "From": "+447911000001", "Body": "YES"}
+        )
+        assert response.status_code == 403
+        assert "disabled" in response.json()["detail"]
+    finally:
+        client.app.dependency_overrides.pop(get_settings)  # type: ignore[attr-defined]
