@@ -1,6 +1,6 @@
-# The two commands the README opens with: `make demo` and `make test`.
+# The two commands the README opens with: `make demo` and `make test`; `make test-fast` while working.
 # `make run` starts the API, a worker and the SMS simulator, wired together, for trying it by hand.
-.PHONY: setup demo run test lint typecheck importlint pytest bench
+.PHONY: setup demo run test test-fast lint typecheck importlint pytest bench
 
 VENV := .venv/bin
 export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/nvr
@@ -28,6 +28,10 @@ pytest:
 	$(VENV)/pytest -q
 
 test: setup lint typecheck importlint pytest
+
+# Everything but the end-to-end, browser and slow tests: real processes and browsers take minutes.
+test-fast: lint typecheck importlint
+	$(VENV)/pytest -q -m "not slow" --ignore=tests/e2e --ignore=tests/browser
 
 bench: setup
 	$(VENV)/python -m benchmarks.run

@@ -44,7 +44,6 @@ from sqlalchemy.engine import Connection, Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app.api import create_app  # noqa: E402
-from app.api.deps import get_session  # noqa: E402
 from app.api.webhooks import InlineConsequences, get_consequences  # noqa: E402
 from app.area.service import area_around  # noqa: E402
 from app.auth.models import Role  # noqa: E402
@@ -78,28 +77,43 @@ def connection(engine: Engine) -> Iterator[Connection]:
         transaction.rollback()
 
 
+class TransactionSession(Session):
+    """The test's session. The app's units of work commit and close it; only the test's end closes it."""
+
+    def close(self) -> None:
+        """Stay open with every loaded object when a unit of work of the app ends (`app_on_test_session`)."""
+
+    def end(self) -> None:
+        """Close for real, at the end of the test."""
+        super().close()
+
+
 @pytest.fixture
 def db(connection: Connection) -> Iterator[Session]:
     """A session whose commits are savepoints inside the test's transaction."""
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = TransactionSession(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     yield session
-    session.close()
+    session.end()
 
 
 @pytest.fixture
-def client(db: Session) -> Iterator[TestClient]:
+def app_on_test_session(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the app on the test's session: the one way tests swap the app's database session.
+
+    Every unit of work the app opens (an HTTP request, a CLI command, a job, a live-stream poll) takes
+    its session from `app.db.get_sessionmaker`, so each one is `db`: it commits a savepoint, rolls back
+    to it when it raises, and the test's rollback undoes it all. Code that takes the engine itself (the
+    lease and reconciler locks, a token's last use) still works outside the test's transaction.
+    """
+    monkeypatch.setattr("app.db.get_sessionmaker", lambda url=None: lambda: db)
+
+
+@pytest.fixture
+def client(app_on_test_session: None) -> Iterator[TestClient]:
     """The API on the test's session; like the real one it commits (a savepoint) before responding."""
     app = create_app()
-
-    def _session() -> Iterator[Session]:
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-    app.dependency_overrides[get_session] = _session
     app.dependency_overrides[get_consequences] = InlineConsequences  # no workers here: act at once
     # Its own client address, so failed authentications counted in Redis never throttle another test.
     address = (f"test-{uuid.uuid4().hex[:12]}", 50000)

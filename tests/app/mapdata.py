@@ -1,16 +1,11 @@
 """Building areas, places on the British National Grid and tile addresses for the map tests."""
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.api.maps import poll_sessions
 from app.area.models import Area
 from app.area.service import area_around
 from app.queue import get_redis
@@ -73,16 +68,3 @@ def forget_stream_slots() -> None:
     redis = get_redis()
     for key in redis.scan_iter("nvr:live-streams:*"):
         redis.delete(key)
-
-
-def use_test_session_for_streams(client: TestClient, db: Session) -> None:
-    """Make live streams poll through the test's session (rolled back after the test)."""
-    forget_stream_slots()
-
-    @contextmanager
-    def sessions() -> Iterator[Session]:
-        yield db
-
-    app = client.app
-    assert isinstance(app, FastAPI)
-    app.dependency_overrides[poll_sessions] = lambda: sessions

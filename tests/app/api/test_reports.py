@@ -10,8 +10,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.message.models import Message, MessageKind, MessageStatus
+from tests.app.callout.test_service import declare, outbox
 from tests.app.reserve import add_volunteer
-from tests.app.test_mobilisation import declare, outbox
 from tests.app.twilio import sms
 
 

@@ -13,8 +13,8 @@ from app.callout.models import Callout, CalloutStatus
 from app.inbox import service as inbox
 from app.inbox.models import InboxItem
 from app.message.models import Message, MessageKind
+from tests.app.callout.test_service import declare, mark_sent, need, outbox
 from tests.app.reserve import add_volunteer
-from tests.app.test_mobilisation import declare, mark_sent, need, outbox
 from tests.app.twilio import sms
 
 INBOX = "/api/v1/inbox"

@@ -11,8 +11,8 @@ from app.callout.models import Callout, CalloutStatus
 from app.inbox.models import InboxItem, InboxKind
 from app.message.models import MessageKind
 from app.volunteer.models import Volunteer
+from tests.app.callout.test_service import declare, mark_sent, need, outbox
 from tests.app.reserve import add_volunteer
-from tests.app.test_mobilisation import declare, mark_sent, need, outbox
 from tests.app.twilio import sms
 
 

@@ -25,7 +25,7 @@ from app.api.maps import MAX_ZOOM
 from app.auth.models import Role
 from app.map.capacity import CELL_SIZES_KM, MIN_CELL_COUNT
 from geo.distance import destination
-from tests.app.mapdata import CARLISLE, add_area, bng_cell, bng_centre, tile_of, use_test_session_for_streams
+from tests.app.mapdata import CARLISLE, add_area, bng_cell, bng_centre, forget_stream_slots, tile_of
 from tests.app.reserve import add_volunteer
 from tests.conftest import bearer
 
@@ -252,7 +252,7 @@ def test_a_viewer_cannot_place_an_isolated_volunteer_inside_their_1_km_square(
     for i in range(5):
         add_volunteer(db, km=0.05 * (i + 1), bearing=72 * i, centre=hamlet)
     db.commit()
-    use_test_session_for_streams(client, db)
+    forget_stream_slots()
     attacker = Attacker(client, bearer(db, Role.lrf_viewer, area="MOOR"), db)
     attacker.read_everything_else(["flood_rescue", "first_aid"])
     attacker.attack()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -14,7 +14,6 @@ from app.area.models import Area
 from app.area.service import get_area, import_areas
 from app.audit.models import AuditEvent
 from app.auth.models import Role
-from app.db import unit_of_work
 from app.errors import InvalidInput
 from cli.main import cli
 from geo.errors import GeometryError
@@ -138,28 +137,23 @@ def test_an_unclosed_ring_is_closed_and_reported(db: Session) -> None:
     assert db.scalar(select(func.ST_NPoints(Area.geom)).where(Area.code == "OPEN")) == 5
 
 
+@pytest.mark.usefixtures("app_on_test_session")
 def test_the_cli_imports_and_reports_repairs(tmp_path: Path) -> None:
     good = [[-1.0, 52.0], [-0.9, 52.0], [-0.9, 52.1], [-1.0, 52.1], [-1.0, 52.0]]
     bow_tie = [[-1.0, 53.0], [-0.9, 53.1], [-0.9, 53.0], [-1.0, 53.1], [-1.0, 53.0]]
     path = tmp_path / "areas.geojson"
     path.write_text(json.dumps(collection(polygon_feature("CLI-1", good), polygon_feature("CLI-2", bow_tie))))
-    try:
-        result = CliRunner().invoke(
-            cli, ["areas", "import", str(path), "--code-field", "code", "--name-field", "name"]
-        )
-        assert result.exit_code == 0, result.output
-        assert "repaired CLI-2 (Area CLI-2): Self-intersection" in result.output
-        assert (
-            "imported 2 areas from areas.geojson (EPSG:4326): 2 new, 0 updated, 1 repaired" in result.output
-        )
-        listed = CliRunner().invoke(cli, ["areas", "list"])
-        assert "CLI-1\tArea CLI-1\t-1.000,52.000,-0.900,52.100" in listed.output
-    finally:
-        with unit_of_work() as session:
-            session.execute(delete(Area).where(Area.code.in_(["CLI-1", "CLI-2"])))
-            session.execute(delete(AuditEvent).where(AuditEvent.actor == "cli"))
+    result = CliRunner().invoke(
+        cli, ["areas", "import", str(path), "--code-field", "code", "--name-field", "name"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "repaired CLI-2 (Area CLI-2): Self-intersection" in result.output
+    assert "imported 2 areas from areas.geojson (EPSG:4326): 2 new, 0 updated, 1 repaired" in result.output
+    listed = CliRunner().invoke(cli, ["areas", "list"])
+    assert "CLI-1\tArea CLI-1\t-1.000,52.000,-0.900,52.100" in listed.output
 
 
+@pytest.mark.usefixtures("app_on_test_session")
 def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     path = tmp_path / "points.geojson"
     point = {

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.app.api.test_volunteers import volunteer_body
 from tests.app.reserve import incident_body
-from tests.app.test_volunteer_routes import volunteer_body
 from tests.geo.test_limits import circle
 
 

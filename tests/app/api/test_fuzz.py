@@ -25,7 +25,7 @@ from tests.app.mapdata import add_area
 from tests.app.reserve import CARLISLE, add_volunteer, incident_body
 from tests.conftest import bearer
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 EXAMPLES_PER_OPERATION = 50
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Streams run until closed: fuzzing one would wait for its whole lifetime.
@@ -59,6 +59,7 @@ def seeded(client: TestClient, db: Session, coordinator: dict[str, str]) -> None
     assert client.post("/api/v1/incidents", json=incident_body(), headers=coordinator).status_code == 201
 
 
+@pytest.mark.slow  # about 1,155 cases: alone it takes half a minute
 def test_no_input_is_a_server_error_and_answers_match_the_schema(
     client: TestClient, db: Session, seeded: None
 ) -> None:

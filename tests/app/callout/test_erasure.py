@@ -2,8 +2,6 @@
 
 import json
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,6 @@ from app.settings import get_settings
 from app.volunteer.importer import import_volunteers
 from app.volunteer.models import ErasedPhone, Volunteer, VolunteerStatus
 from app.volunteer.phone import phone_fingerprint
-from cli import volunteers as volunteers_cli
 from cli.main import cli
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
@@ -344,19 +341,7 @@ def test_export_of_an_unknown_or_erased_volunteer_is_404(
     assert client.get(f"/api/v1/volunteers/{vid}/export", headers=admin).status_code == 404
 
 
-@pytest.fixture
-def cli_on_test_session(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI's unit of work becomes the test's session."""
-
-    @contextmanager
-    def unit_of_work() -> Iterator[Session]:
-        yield db
-        db.flush()
-
-    monkeypatch.setattr(volunteers_cli, "unit_of_work", unit_of_work)
-
-
-@pytest.mark.usefixtures("cli_on_test_session")
+@pytest.mark.usefixtures("app_on_test_session")
 def test_cli_export_writes_json_to_stdout_or_a_file(tmp_path: Path, db: Session) -> None:
     ada = add_volunteer(db, km=1, name=NAME)
     result = CliRunner().invoke(cli, ["volunteers", "export", str(ada.id)])

@@ -1,8 +1,6 @@
 """Bulk CSV import: all rows or none, row-level errors, upsert, the API upload and the CLI."""
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +17,6 @@ from app.volunteer.importer import import_volunteers
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.schemas import CredentialCreate, GeoPoint, VolunteerCreate, VolunteerUpdate
 from app.volunteer.service import create_volunteer, update_volunteer
-from cli import volunteers as volunteers_cli
 from cli.main import cli
 
 HEADER = "name,phone,lon,lat,skills,max_travel_km,languages,organisations"
@@ -251,19 +248,7 @@ def test_api_roles(client: TestClient, viewer: dict[str, str]) -> None:
     assert client.post("/api/v1/volunteers/import", files=files, headers=viewer).status_code == 403
 
 
-@pytest.fixture
-def cli_on_test_session(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI's unit of work becomes the test's session, so what it writes is rolled back."""
-
-    @contextmanager
-    def unit_of_work() -> Iterator[Session]:
-        yield db
-        db.flush()
-
-    monkeypatch.setattr(volunteers_cli, "unit_of_work", unit_of_work)
-
-
-@pytest.mark.usefixtures("cli_on_test_session")
+@pytest.mark.usefixtures("app_on_test_session")
 def test_cli_imports_a_good_file(tmp_path: Path, db: Session) -> None:
     path = tmp_path / "reserve.csv"
     path.write_text(GOOD, encoding="utf-8")
@@ -273,7 +258,7 @@ def test_cli_imports_a_good_file(tmp_path: Path, db: Session) -> None:
     assert count_phones(db, PHONES) == 3
 
 
-@pytest.mark.usefixtures("cli_on_test_session")
+@pytest.mark.usefixtures("app_on_test_session")
 def test_cli_reports_bad_rows_in_a_table_and_exits_1(tmp_path: Path, db: Session) -> None:
     path = tmp_path / "reserve.csv"
     path.write_text(f"{HEADER}\nGood,07123 456001,-2.9,54.9,,,,\nBad,0800 123 4567,-2.9,54.9,,,,\n")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.area.models import Area
 from app.auth.models import Role
-from tests.app.mapdata import CARLISLE, LONDON, add_area, tile_of, use_test_session_for_streams
+from tests.app.mapdata import CARLISLE, LONDON, add_area, forget_stream_slots, tile_of
 from tests.app.reserve import add_volunteer, incident_body
 from tests.conftest import bearer
 
@@ -53,7 +53,7 @@ def world(client: TestClient, db: Session) -> World:
         response = client.post("/api/v1/incidents", json=body, headers=headers["coordinator"])
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
-    use_test_session_for_streams(client, db)
+    forget_stream_slots()
     return World(headers, ids[0], ids[1], [p.phone or "" for p in people])
 
 

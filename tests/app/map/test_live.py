@@ -17,7 +17,7 @@ from app.map.live import MAX_STREAMS_PER_TOKEN, Event, LiveFeed, StreamSlots
 from app.map.scope import scope_for
 from app.queue import get_redis
 from app.volunteer.models import Volunteer
-from tests.app.mapdata import CARLISLE, add_area, forget_stream_slots, use_test_session_for_streams
+from tests.app.mapdata import CARLISLE, add_area, forget_stream_slots
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import sms
 from tests.conftest import bearer
@@ -141,7 +141,6 @@ def test_a_revoked_token_ends_the_stream(
 
 def test_the_stream_over_http(client: TestClient, db: Session, coordinator: dict[str, str]) -> None:
     incident_id, people = declare(client, db, coordinator)
-    use_test_session_for_streams(client, db)
     viewer = bearer(db, Role.lrf_viewer, area="HOME")
     response = client.get("/api/v1/map/live", params={"max_seconds": 0.01}, headers=viewer)
     assert response.status_code == 200
@@ -170,7 +169,6 @@ def test_a_token_may_hold_three_live_streams_and_a_fourth_is_a_clear_429(
     client: TestClient, db: Session
 ) -> None:
     add_area(db, "HOME", CARLISLE, radius_km=30)
-    use_test_session_for_streams(client, db)
     viewer = bearer(db, Role.lrf_viewer, area="HOME")
     slots, token_id = slots_of(viewer, db)
     held = [slots.take(token_id) for _ in range(MAX_STREAMS_PER_TOKEN)]  # three streams elsewhere

@@ -16,8 +16,8 @@ from app.auth.service import (
     revoke_token,
 )
 from app.errors import Conflict, InvalidInput, NotFound
+from tests.app.api.test_volunteers import volunteer_body
 from tests.app.mapdata import CARLISLE, add_area
-from tests.app.test_volunteer_routes import volunteer_body
 
 
 def test_the_longest_name_allowed_still_fits_the_audit_trail_with_the_largest_id(db: Session) -> None:
