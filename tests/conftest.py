@@ -35,6 +35,7 @@ os.environ["SEND_BACKOFF_CAP_S"] = "1"
 os.environ["RECONCILE_EVERY_S"] = "1"
 
 from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 from alembic import command  # noqa: E402
@@ -119,6 +120,14 @@ def client(app_on_test_session: None) -> Iterator[TestClient]:
     address = (f"test-{uuid.uuid4().hex[:12]}", 50000)
     with TestClient(app, raise_server_exceptions=False, client=address) as test_client:
         yield test_client
+
+
+def is_problem(response: Any, status: int) -> dict[str, Any]:
+    """The problem+json body of a response that must be one, with this status."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def bearer(db: Session, role: Role, area: str | None = None) -> dict[str, str]:

@@ -7,8 +7,9 @@ tables; the reserve's own service stays below.
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Text, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from app.volunteer.schemas import (
     VolunteerExport,
 )
 
+_Schema = TypeVar("_Schema", bound=BaseModel)
 ERASED = "(erased)"
 # A name shorter than this is too likely to be an ordinary word to be searched for in free text.
 _MIN_NAME_NEEDLE = 4
@@ -144,6 +146,13 @@ def _redact(value: Any, needles: Sequence[str]) -> Any:
     return value
 
 
+def _read(row: object, schema: type[_Schema], **given: Any) -> _Schema:
+    """`schema` filled from the row's attributes of the same names; `given` supplies the others."""
+    return schema.model_validate(
+        {name: given[name] if name in given else getattr(row, name) for name in schema.model_fields}
+    )
+
+
 def export_volunteer(session: Session, *, volunteer_id: int) -> VolunteerExport:
     """Everything held on one person: profile, passport, availability, organisations, call-ups, messages
     in and out with their receipts, and the audit events about them (a subject-access request)."""
@@ -185,59 +194,8 @@ def export_volunteer(session: Session, *, volunteer_id: int) -> VolunteerExport:
         unavailable=profile.unavailable,
         organisations=profile.organisations,
         callouts=[
-            ExportCallout(
-                id=c.id,
-                incident_id=c.incident_id,
-                incident_title=title,
-                skill=skill,
-                wave=c.wave,
-                distance_km=c.distance_km,
-                status=c.status.value,
-                reason=c.reason,
-                called_at=c.called_at,
-                answered_at=c.answered_at,
-                eta_minutes=c.eta_minutes,
-                checkin=c.checkin,
-                checkin_at=c.checkin_at,
-                arrived_at=c.arrived_at,
-                done_at=c.done_at,
-                welfare_asked_at=c.welfare_asked_at,
-                welfare_ok_at=c.welfare_ok_at,
-            )
-            for c, title, skill in callout_rows
+            _read(c, ExportCallout, incident_title=title, skill=skill) for c, title, skill in callout_rows
         ],
-        messages=[
-            ExportMessage(
-                id=m.id,
-                direction=m.direction.value,
-                kind=m.kind.value,
-                status=m.status.value,
-                to_number=m.to_number,
-                from_number=m.from_number,
-                body=m.body,
-                segments=m.segments,
-                callout_id=m.callout_id,
-                incident_id=m.incident_id,
-                provider_sid=m.provider_sid,
-                error_code=m.error_code,
-                error_message=m.error_message,
-                created_at=m.created_at,
-                sent_at=m.sent_at,
-                delivered_at=m.delivered_at,
-                receipts=receipts.get(m.provider_sid or "", []),
-            )
-            for m in messages
-        ],
-        audit=[
-            ExportAuditEvent(
-                id=e.id,
-                at=e.at,
-                actor=e.actor,
-                action=e.action,
-                entity_type=e.entity_type,
-                entity_id=e.entity_id,
-                detail=e.detail,
-            )
-            for e in events
-        ],
+        messages=[_read(m, ExportMessage, receipts=receipts.get(m.provider_sid or "", [])) for m in messages],
+        audit=[_read(e, ExportAuditEvent) for e in events],
     )

@@ -62,10 +62,7 @@ class IncidentCreate(BaseModel):
     @classmethod
     def one_need_per_skill(cls, value: list[NeedCreate]) -> list[NeedCreate]:
         """Each skill is one need; two entries for the same skill are a mistake."""
-        skills = [n.skill for n in value]
-        duplicates = sorted({s for s in skills if skills.count(s) > 1})
-        if duplicates:
-            raise ValueError(f"skill listed twice: {', '.join(duplicates)}")
+        _refuse_repeated_skills([n.skill for n in value])
         return value
 
 
@@ -98,10 +95,7 @@ class IncidentUpdate(BaseModel):
     @classmethod
     def one_change_per_skill(cls, value: list[NeedUpdate]) -> list[NeedUpdate]:
         """Two changes to the same need are a mistake."""
-        skills = [n.skill for n in value]
-        duplicates = sorted({s for s in skills if skills.count(s) > 1})
-        if duplicates:
-            raise ValueError(f"skill listed twice: {', '.join(duplicates)}")
+        _refuse_repeated_skills([n.skill for n in value])
         return value
 
 
@@ -219,3 +213,10 @@ def hours_between(arrived_at: datetime | None, done_at: datetime | None) -> floa
     if arrived_at is None or done_at is None:
         return None
     return round((done_at - arrived_at).total_seconds() / 3600, 2)
+
+
+def _refuse_repeated_skills(skills: list[str]) -> None:
+    """A skill named twice in one request is a mistake (ValueError: pydantic makes it a 422)."""
+    repeated = sorted({s for s in skills if skills.count(s) > 1})
+    if repeated:
+        raise ValueError(f"skill listed twice: {', '.join(repeated)}")

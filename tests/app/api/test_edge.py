@@ -10,14 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.app.api.test_volunteers import volunteer_body
 from tests.app.reserve import incident_body
+from tests.conftest import is_problem
 from tests.geo.test_limits import circle
-
-
-def is_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_a_million_vertex_incident_is_refused_before_it_is_parsed(

@@ -19,6 +19,7 @@ from app.settings import get_settings
 from app.volunteer.models import Volunteer, VolunteerStatus
 from tests.app.reserve import add_volunteer, incident_body
 from tests.app.twilio import new_sid, signed_post, sms, sms_form
+from tests.conftest import is_problem
 
 
 def declare(client: TestClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -80,9 +81,7 @@ def test_bad_incidents_are_clear_422s(
     client: TestClient, coordinator: dict[str, str], overrides: dict[str, Any], needle: str
 ) -> None:
     response = client.post("/api/v1/incidents", json=incident_body(**overrides), headers=coordinator)
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert needle in response.json()["detail"]
+    assert needle in is_problem(response, 422)["detail"]
 
 
 def test_roles_on_incidents(client: TestClient, viewer: dict[str, str]) -> None:
