@@ -8,7 +8,7 @@ tiles and reads the event stream with `fetch`, so no token reaches an access log
 import hashlib
 import html
 import time
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC
 from email.utils import format_datetime
@@ -266,10 +266,13 @@ def open_feed(
     slots: SlotsDep,
     area: AreaQuery = None,
     incident: IdQuery = None,
-) -> live.LiveFeed:
+) -> Iterator[live.LiveFeed]:
     """Check the token, scope and stream cap before the stream starts (so failures are plain
-    401/404/429 responses).
+    401/404/429 responses), and give the stream's slot back when the request ends.
 
+    The slot is given back here, in the dependency's teardown, which FastAPI runs once the response has
+    ended however it ended: a generator abandoned when the client goes away may be finalised much later,
+    and the token would keep a slot it no longer uses (three page reloads, then a 429).
     This uses a short session rather than the request's: a stream lasts minutes and must not hold a
     pooled connection all that time.
     """
@@ -278,7 +281,11 @@ def open_feed(
         scope = scope_for(session, token, area_code=area)
         if incident is not None:
             visible_incident(session, scope, incident)
-    return live.LiveFeed(scope=scope, incident_id=incident, slot=slots.take(scope.token_id))
+    feed = live.LiveFeed(scope=scope, incident_id=incident, slot=slots.take(scope.token_id))
+    try:
+        yield feed
+    finally:
+        slots.give_back(feed.scope.token_id, feed.slot)
 
 
 @router.get(
@@ -300,11 +307,8 @@ async def live_updates(
     worker thread one at a time, and the stream waits between them without holding a thread. One
     token may hold `live.MAX_STREAMS_PER_TOKEN` streams at once; one more is a 429.
     """
-    try:
-        async for event in _stream(feed, sessions, max_seconds, slots):
-            yield event
-    finally:
-        slots.give_back(feed.scope.token_id, feed.slot)
+    async for event in _stream(feed, sessions, max_seconds, slots):
+        yield event
 
 
 async def _stream(
