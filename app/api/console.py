@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from app.api.deps import AnyToken, CoordinatorToken, SessionDep, SettingsDep
 from app.api.maps import PAGE_HEADERS, page_policy
+from app.api.reports import STYLE_HASH
 from app.errors import NotFound
 from app.skill.service import list_skills
 from geo.places import search_towns
@@ -67,9 +68,9 @@ def page(settings: SettingsDep) -> HTMLResponse:
         basemap_url=html.escape(settings.basemap_url, quote=True),
         basemap_attribution=html.escape(settings.basemap_attribution, quote=True),
     )
-    return HTMLResponse(
-        body, headers={"Content-Security-Policy": page_policy(settings.basemap_url), **PAGE_HEADERS}
-    )
+    # The report opens from a blob URL under this policy: its one inline style is allowed by its hash.
+    policy = page_policy(settings.basemap_url).replace("style-src 'self'", f"style-src 'self' {STYLE_HASH}")
+    return HTMLResponse(body, headers={"Content-Security-Policy": policy, **PAGE_HEADERS})
 
 
 @router.get("/console/static/{path:path}", include_in_schema=False)

@@ -5,7 +5,9 @@ rendered here with no script, every text escaped, and an inline SVG chart per ne
 works offline; the console fetches it with its token (never in a URL) and shows or saves it.
 """
 
+import base64
 import csv
+import hashlib
 import io
 from datetime import UTC, datetime
 from html import escape
@@ -126,6 +128,17 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #111; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #999; padding: 2px 8px; text-align: left; }
+section.need { break-inside: avoid; }
+@media print { body { margin: 0; } }
+"""
+# The console opens the report from a blob URL, which keeps the console's policy: it allows this style.
+STYLE_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode() + "'"
+
+
 def render_html(data: IncidentReport) -> str:
     """The printable report page."""
     incident = data.incident
@@ -184,13 +197,7 @@ def render_html(data: IncidentReport) -> str:
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
-<style>
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #111; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
-th, td {{ border: 1px solid #999; padding: 2px 8px; text-align: left; }}
-section.need {{ break-inside: avoid; }}
-@media print {{ body {{ margin: 0; }} }}
-</style></head><body>
+<style>{STYLE}</style></head><body>
 <h1>{escape(title)}</h1>
 <p>{summary}</p>
 <p>Time to first SMS: {escape(_duration(data.time_to_first_sms_s))}.

@@ -1,4 +1,5 @@
-"""An incident's timeline: the audit events of the incident, its needs, call-ups and messages, in order.
+"""An incident's timeline: the audit events of the incident, its needs, call-ups and messages, and the
+coordinators' inbox resolutions about it, in order.
 
 The audit trail keeps what happened; this reads it for a coordinator. Details are passed through a
 filter that keeps numbers, flags and a few known words (skill, reason, status) and drops every other
@@ -8,7 +9,7 @@ text, so no phone number, message body or provider error text reaches the page.
 import re
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
@@ -21,6 +22,7 @@ from app.message.models import Message
 from app.volunteer.models import Volunteer
 
 VOLUNTEER_PREFIX = "volunteer:"
+INBOX_ITEM = "inbox_item"  # the audit entity of app.inbox, named here without importing it
 # Words that name a thing in the catalogue or a state, never a person's text.
 SAFE_TEXT = {"skill", "reason", "status", "kind", "resolution", "checkin", "path"}
 # Lists of ids are summarised as how many (a wave of 500 people is one event, not 500 ids).
@@ -41,6 +43,16 @@ def incident_timeline(session: Session, *, incident_id: int) -> Timeline:
         and_(AuditEvent.entity_type == "need", AuditEvent.entity_id.in_(needs)),
         and_(AuditEvent.entity_type == "callout", AuditEvent.entity_id.in_(callouts)),
         and_(AuditEvent.entity_type == "message", AuditEvent.entity_id.in_(messages)),
+        # Inbox items are a layer above; their events carry the incident or the call-up they resolved.
+        and_(
+            AuditEvent.entity_type == INBOX_ITEM,
+            or_(
+                AuditEvent.detail["incident_id"].astext == str(incident_id),
+                AuditEvent.detail["callout_id"].astext.in_(
+                    select(cast(Callout.id, String)).where(Callout.incident_id == incident_id)
+                ),
+            ),
+        ),
     )
     events = list(session.scalars(select(AuditEvent).where(about).order_by(AuditEvent.at, AuditEvent.id)))
     names = _volunteer_names(session, {e.actor for e in events})

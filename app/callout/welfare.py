@@ -85,11 +85,12 @@ def answer_welfare(session: Session, *, callouts: Sequence[Callout], actor: str)
     for callout in callouts:
         callout.welfare_ok_at = now
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="welfare.ok",
-        entity_type="callout",
-        entity_id=callouts[0].id if len(callouts) == 1 else None,
-        detail={"callouts": [c.id for c in callouts]},
-    )
+    for callout in callouts:  # one event per call-up, so each incident's timeline shows its own
+        record(
+            session,
+            actor=actor,
+            action="welfare.ok",
+            entity_type="callout",
+            entity_id=callout.id,
+            detail={"incident_id": callout.incident_id},
+        )

@@ -258,7 +258,10 @@ def _inbox(
     note: str,
     callout: Callout | None = None,
 ) -> None:
-    """Keep a message for a coordinator, on its call-up when we know which one."""
+    """Keep a message for a coordinator, on its call-up when we know which one (the message is tied to
+    it too, so the incident's timeline and report show the reply)."""
+    if callout is not None:
+        link_inbound(message, callout_id=callout.id, incident_id=callout.incident_id)
     add_item(
         session,
         kind=kind,

@@ -4,10 +4,11 @@ close with a reason, read the timeline; and a forum viewer is refused."""
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Dialog, Page, Route, expect
+from playwright.sync_api import Dialog, Page, expect
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from app.auth.service import create_token
 from simulator.server import BackgroundServer
 from tests.app.mapdata import CARLISLE
 from tests.app.reserve import add_volunteer
-from tests.browser.conftest import CUMBRIA, MapWorld, Watched, reset_tables
+from tests.browser.conftest import ARTIFACTS, CUMBRIA, MapWorld, Watched, reset_tables
 
 PHONE = re.compile(rb"\+?447\d{9}")
 NEAR = 10  # first-aiders within the 10 km search radius
@@ -95,19 +96,35 @@ def summary(page: Page, skill: str = "first_aid") -> str:
     return page.locator(f'.need-card[data-skill="{skill}"] .need-summary').inner_text()
 
 
-def expected_refusals(errors: list[str]) -> list[str]:
-    """Errors other than the 404s of endpoints other parts of issue 11 add (inbox, update); Chromium's
-    own line for each names no address, the response's (`HTTP 404 <url>`) does."""
-    answered = [e for e in errors if e.startswith("HTTP ")]
-    logged = [e for e in errors if e.startswith("Failed to load resource") and "404" in e]
-    expected = [e for e in answered if re.match(r"HTTP 404 .*(/api/v1/inbox\?|/update$)", e)]
-    assert len(logged) == len(expected), errors
-    return [e for e in errors if e not in logged and e not in expected]
+def local_minutes_ago(page: Page, minutes: int) -> str:
+    """A datetime-local value in the browser's own time zone, as a person would type it."""
+    return page.evaluate(
+        f"() => {{ const d = new Date(Date.now() - {minutes} * 60000);"
+        " return new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16); }"
+    )
 
 
-def test_a_coordinator_declares_from_a_drawn_circle_watches_it_fill_and_closes_it(
+def outbox(engine: Engine, incident_id: int, kinds: tuple[str, ...]) -> list[tuple[int, str, str]]:
+    """(volunteer, kind, body) of the texts sent to volunteers about an incident, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT m.volunteer_id, m.kind::text, m.body FROM messages m"
+                " LEFT JOIN callouts c ON c.id = m.callout_id"
+                " WHERE m.direction = 'outbound' AND (m.incident_id = :id OR c.incident_id = :id)"
+                " AND m.kind::text = ANY(:kinds) ORDER BY m.id"
+            ),
+            {"id": incident_id, "kinds": list(kinds)},
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def test_a_coordinator_runs_a_whole_incident_from_the_console(
     watched: Watched, console_world: ConsoleWorld
 ) -> None:
+    """Declare from a drawn circle, watch it fill, resolve the inbox three ways, add a need, send an
+    update, release one person, enter times, close with a reason, read the timeline, the report and the
+    attendance CSV: every request goes to the real endpoints."""
     page = watched.page
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, console_world.tokens["coordinator"])
@@ -137,76 +154,155 @@ def test_a_coordinator_declares_from_a_drawn_circle_watches_it_fill_and_closes_i
     expect(page.locator("#incident")).to_be_visible(timeout=10_000)
     expect(page.locator("#incident-head h2")).to_contain_text("River Eden flooding")
     expect(page.locator("#incident-head")).to_contain_text("Rendezvous: Civic Centre car park")
-    expect(page.locator(".need-card").first).to_contain_text("0 filled, 3 to go, 6 not answered yet")
+    first_aid = page.locator('.need-card[data-skill="first_aid"]')
+    expect(first_aid.locator(".need-summary")).to_have_text("0 filled, 3 to go, 6 not answered yet")
     incident_id = console_world.get("/api/v1/incidents").json()["items"][0]["id"]
-    expect(page.locator("#inbox-state")).to_have_text("Inbox unavailable on this server.")  # until G merges
+    expect(page.locator("#inbox-state")).to_contain_text("Nothing waiting")
     watched.screenshot("console-declared")
 
-    # Watch: two YES replies arrive; the board follows over the live stream.
+    # Watch: replies arrive over the live stream; three the parser cannot act on go to the inbox.
     expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
-    called = [c for c in console_world.get(f"/api/v1/incidents/{incident_id}/callouts").json()]
+    called = console_world.get(f"/api/v1/incidents/{incident_id}/callouts").json()
     assert len(called) == 6
     console_world.reply(called[0]["phone"], "YES")
     console_world.reply(called[1]["phone"], "YES")
     console_world.reply(called[2]["phone"], "NO")
-    # A NO calls nobody new here: the three still awaited cover the one to go (over-ask 2 asks 2).
-    expect(page.locator('.need-card[data-skill="first_aid"] .count.declined dd')).to_have_text(
-        "1", timeout=15_000
-    )
-    expect(page.locator(".need-card").first.locator(".need-summary")).to_have_text(
-        "2 filled, 1 to go, 3 not answered yet"
-    )
+    console_world.reply(called[3]["phone"], "maybe later?")
+    console_world.reply(called[4]["phone"], "the car broke down")
+    console_world.reply(called[5]["phone"], "yes lol")
+    expect(first_aid.locator(".count.declined dd")).to_have_text("1", timeout=15_000)
+    expect(first_aid.locator(".need-summary")).to_have_text("2 filled, 1 to go, 3 not answered yet")
     expect(page.locator("#confirmed tr[data-callout]")).to_have_count(2)
     expect(page.locator('.leaflet-overlay-pane path[fill="#1a9850"]')).to_have_count(2)  # their homes
-    expect(page.locator('.leaflet-overlay-pane path[fill="#e69f00"]')).to_have_count(3)
-    watched.screenshot("console-filling")
+    expect(page.locator("#inbox-count")).to_have_text("3", timeout=15_000)
+    items = page.locator("#inbox-list li.inbox-item")
+    expect(items.locator("blockquote.sms")).to_have_text(["yes lol", "the car broke down", "maybe later?"])
+    maybe = items.filter(has_text="maybe later?")
+    expect(maybe).to_contain_text(called[3]["name"])
+    expect(maybe.locator("select.inbox-callout")).to_have_value(str(called[3]["id"]))
+    watched.screenshot("console-inbox")
 
-    # Act: two are enough; the rest are stood down.
-    page.fill('.need-card[data-skill="first_aid"] .count-input', "2")
-    page.click('.need-card[data-skill="first_aid"] button:has-text("Change count")')
-    expect(page.locator(".need-card").first.locator(".need-summary")).to_have_text(
-        "2 filled, 0 to go, 0 not answered yet", timeout=15_000
+    # Read: "maybe later?" counted as YES for the chosen call-up fills the need; the board counts it.
+    maybe.get_by_role("button", name="Count as YES").click()
+    expect(first_aid.locator(".need-summary")).to_have_text(
+        "3 filled, 0 to go, 0 not answered yet", timeout=15_000
     )
-    expect(page.locator(".need-card").first.locator(".ok")).to_have_text("Filled.")
+    expect(first_aid.locator(".ok")).to_have_text("Filled.")
+    expect(page.locator("#confirmed tr[data-callout]")).to_have_count(3)
+    expect(page.locator("#inbox-count")).to_have_text("2")
+    broke = items.filter(has_text="the car broke down")
+    broke.locator("textarea").fill("Thanks, we have enough people now")
+    expect(broke.locator(".note").last).to_have_text("1 segment")
+    broke.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#inbox-count")).to_have_text("1", timeout=10_000)
+    items.filter(has_text="yes lol").get_by_role("button", name="Mark handled").click()
+    expect(page.locator("#inbox-state")).to_contain_text("Nothing waiting", timeout=10_000)
+    texted_back = outbox(console_world.engine, incident_id, ("coordinator_text",))
+    assert [(v, "Thanks, we have enough people now" in b) for v, _, b in texted_back] == [
+        (called[4]["volunteer_id"], True)
+    ]
+    handled = console_world.get("/api/v1/inbox?state=handled").json()["items"]
+    assert sorted(i["resolution"] for i in handled) == ["accepted", "handled", "replied"]
 
-    # An update to everyone confirmed: H's endpoint; until it is merged the page says it is not there.
+    # Act: a need is added (the sawyer is called), an update goes to everyone confirmed.
+    page.select_option("#add-skill", "chainsaw")
+    page.fill("#add-count", "1")
+    page.click("#add-need-form button[type=submit]")
+    expect(page.locator("#act-result")).to_have_text("Add a need for Chainsaw: done.", timeout=10_000)
+    expect(page.locator('.need-card[data-skill="chainsaw"] .need-summary')).to_have_text(
+        "0 filled, 1 to go, 1 not answered yet"
+    )
     page.fill("#update-text", "Go to the north car park instead")
     expect(page.locator("#update-segments")).to_have_text("1 SMS segment per person")
     page.click("#update-form button[type=submit]")
-    expect(page.locator("#act-result")).to_contain_text(re.compile("Update sent to|not available"))
+    expect(page.locator("#act-result")).to_have_text("Update sent to 3 people.", timeout=10_000)
+    confirmed_ids = {called[i]["volunteer_id"] for i in (0, 1, 3)}
+    updates = outbox(console_world.engine, incident_id, ("update",))
+    assert {v for v, _, _ in updates} == confirmed_ids and len(updates) == 3
+    assert all("Go to the north car park instead" in b for _, _, b in updates)
 
-    # Close with a reason.
+    # One person released (the need calls the next candidate); another's times entered: hours follow.
+    page.locator(f'#confirmed tr[data-callout="{called[0]["id"]}"] button', has_text="Release").click()
+    expect(page.locator("#act-result")).to_have_text(f"Release {called[0]['name']}: done.", timeout=10_000)
+    expect(page.locator("#confirmed tr[data-callout]")).to_have_count(2)
+    worker = page.locator(f'#confirmed tr[data-attendance="{called[1]["id"]}"]')
+    worker.locator(".attendance-arrived").fill(local_minutes_ago(page, 120))
+    worker.locator(".attendance-done").fill(local_minutes_ago(page, 30))
+    worker.get_by_role("button", name="Save times").click()
+    expect(worker.locator(".hours")).to_have_text("1.5 h", timeout=10_000)
+    watched.screenshot("console-acted")
+
+    # Close with a reason: texted to everyone called; the board keeps who was confirmed.
     page.fill("#close-reason", "River levels falling; thank you all")
     page.click("#close-form button[type=submit]")
     expect(page.locator("#incident-head .badge.closed")).to_have_text("CLOSED", timeout=10_000)
-    expect(page.locator(".need-card").first.locator(".need-summary")).to_contain_text("Closed with")
-    assert console_world.get(f"/api/v1/incidents/{incident_id}").json()["status"] == "closed"
+    expect(first_aid.locator(".need-summary")).to_have_text("Closed with 2 of 3 confirmed")
+    expect(page.locator("#confirmed tr[data-callout]")).to_have_count(2)
+    closed = console_world.get(f"/api/v1/incidents/{incident_id}").json()
+    assert closed["status"] == "closed" and closed["close_reason"] == "River levels falling; thank you all"
+    stand_downs = outbox(console_world.engine, incident_id, ("standdown",))
+    told = {v for v, _, b in stand_downs if "River levels falling; thank you all" in b}
+    assert {called[1]["volunteer_id"], called[3]["volunteer_id"]} <= told
 
     # Timeline: the whole story in order, with who.
-    timeline = page.locator("#timeline li")
-    actions = [a for a in timeline.evaluate_all("items => items.map(i => i.dataset.action)")]
-    assert actions[0] == "incident.declared" and actions[1] == "wave.called"
-    for action in (
+    actions = page.locator("#timeline li").evaluate_all("items => items.map(i => i.dataset.action)")
+    story = [
+        "incident.declared",
+        "wave.called",
         "callout.accepted",
         "callout.declined",
-        "need.count_changed",
-        "need.filled",
+        "need.filled",  # the resolution is recorded after the answer it counted and what followed
+        "inbox.resolved",
+        "need.added",
+        "incident.update_sent",
+        "callout.released",
+        "callout.attendance",
         "incident.closed",
-    ):
-        assert action in actions, (action, actions)
-    assert actions.index("need.count_changed") < actions.index("incident.closed")
-    expect(page.locator('#timeline li[data-action="incident.closed"]')).to_contain_text("Duty coordinator")
-    expect(page.locator('#timeline li[data-action="need.count_changed"]')).to_contain_text(
-        "First aid: count changed from 3 to 2"
+    ]
+    assert actions[0] == "incident.declared", actions
+    positions = [actions.index(a) for a in story]
+    assert positions == sorted(positions), list(zip(story, positions, strict=True))
+    assert actions.count("inbox.resolved") == 3
+    timeline = page.locator("#timeline")
+    expect(timeline.locator('li[data-action="inbox.resolved"]').first).to_contain_text(
+        "Inbox reply counted as YES — Duty coordinator"
+    )
+    expect(timeline.locator('li[data-action="incident.closed"]')).to_contain_text(
+        "Closed: River levels falling; thank you all — Duty coordinator"
+    )
+    expect(timeline.locator('li[data-action="incident.update_sent"]')).to_contain_text(
+        "Update texted to 3 people"
     )
     watched.screenshot("console-closed")
 
-    assert expected_refusals(watched.errors) == []
+    # The record: the report opens in a new tab from a blob (styled), the CSV downloads.
+    with page.expect_popup() as opened:
+        page.click("#open-report")
+    report = opened.value
+    report.wait_for_load_state()
+    expect(report.locator("h1")).to_have_text(f"Incident {incident_id}: River Eden flooding (exercise)")
+    expect(report.locator("body")).to_contain_text("River levels falling; thank you all")
+    expect(report.locator("table").last).to_contain_text(called[1]["name"])
+    assert report.url.startswith("blob:")
+    assert report.locator("td").first.evaluate("td => getComputedStyle(td).borderTopStyle") == "solid"
+    ARTIFACTS.mkdir(exist_ok=True)
+    report.screenshot(path=str(ARTIFACTS / "console-report.png"), full_page=True)
+    report.close()
+    with page.expect_download() as downloading:
+        page.click("#download-csv")
+    download = downloading.value
+    assert download.suggested_filename == f"incident-{incident_id}-attendance.csv"
+    csv_text = Path(download.path()).read_text()
+    assert csv_text.startswith("name,skill,eta_minutes,checkin,arrived_at,done_at,hours,no_show")
+    assert f"{called[1]['name']},first_aid" in csv_text and ",1.5," in csv_text
+    expect(page.locator("#record-result")).to_have_text("Attendance CSV downloaded.")
+
+    assert watched.errors == []
     token = console_world.tokens["coordinator"]
     assert not any(token in url for url in watched.urls)  # tokens travel in headers, never in URLs
     assert any("/api/v1/map/live" in url for url in watched.urls)
-    for content in [page.locator("#timeline").inner_text().encode()]:
-        assert not PHONE.search(content)
+    assert any(url.endswith("/report.html") for url in watched.urls)
+    assert not PHONE.search(page.locator("#timeline").inner_text().encode())
 
 
 def test_an_outline_or_a_town_is_an_area_too(watched: Watched, console_world: ConsoleWorld) -> None:
@@ -298,12 +394,12 @@ def test_an_exhausted_need_is_flagged_and_closing_asks_first(
     assert console_world.get("/api/v1/incidents?status=open").json()["total"] == 1
 
 
-def test_read_and_act_panels_speak_the_contracts_of_the_inbox_and_the_actions(
+def test_the_act_panel_widens_moves_recounts_and_warns_on_the_real_endpoints(
     watched: Watched, console_world: ConsoleWorld
 ) -> None:
-    """The inbox (helper G) and the actions H adds are not on this branch: their answers are played here
-    exactly as ISSUE11.md specifies, so the page's requests and rendering are checked now; the same
-    steps run against the real endpoints once they are merged."""
+    """A confirmed person's ETA from a real check-in, a reply with markup shown as typed, the search
+    widened, the rendezvous moved (texted to everyone confirmed), a count lowered then raised again (those
+    stood down are asked again), and the overdue-wave warning."""
     page = watched.page
     page.on("dialog", lambda dialog: dialog.accept())
     declared = httpx.post(
@@ -321,105 +417,52 @@ def test_read_and_act_panels_speak_the_contracts_of_the_inbox_and_the_actions(
     )
     incident_id = declared.json()["id"]
     called = console_world.get(f"/api/v1/incidents/{incident_id}/callouts").json()
+    assert len(called) == 4
     console_world.reply(called[0]["phone"], "YES")
-    base = f"/api/v1/incidents/{incident_id}"
-    sent: list[tuple[str, str, object]] = []
-    attack = '<img src=x onerror="window.nvrPwned=1">yes on my way'
-    inbox = [
-        {
-            "id": 7,
-            "kind": "unreadable",
-            "created_at": "2026-12-02T06:00:00+00:00",
-            "body": attack,
-            "volunteer_id": called[1]["volunteer_id"],
-            "volunteer_name": called[1]["name"],
-            "incident_id": incident_id,
-            "callout_id": None,
-            "note": "could not read the reply",
-            "open_callouts": [
-                {
-                    "callout_id": called[1]["id"],
-                    "incident_id": incident_id,
-                    "incident_title": "Keswick flooding",
-                    "skill": "first_aid",
-                    "ref": incident_id,
-                }
-            ],
-            "handled_at": None,
-            "handled_by": None,
-            "resolution": None,
-            "resolution_detail": None,
-        }
-    ]
-
-    def keep(route: Route) -> None:
-        request = route.request
-        sent.append((request.method, request.url.split(console_world.server.url)[-1], request.post_data_json))
-
-    def list_inbox(route: Route) -> None:
-        route.fulfill(json={"items": inbox, "total": len(inbox)})
-
-    def resolve(route: Route) -> None:
-        keep(route)
-        route.fulfill(json={**inbox[0], "handled_at": "2026-12-02T06:01:00+00:00", "resolution": "accepted"})
-        inbox.clear()
-
-    def with_eta(route: Route) -> None:
-        response = route.fetch()
-        rows = response.json()
-        for row in rows:
-            if row["status"] == "accepted":
-                row.update(eta_minutes=20, checkin="ENROUTE")
-        route.fulfill(response=response, json=rows)
-
-    def h_action(route: Route) -> None:
-        keep(route)
-        if route.request.method == "PATCH":
-            route.fulfill(response=route.fetch(method="GET", post_data=""))
-        elif route.request.url.endswith("/update"):
-            route.fulfill(json={"sent": 1})
-        else:
-            route.fulfill(json={})
-
-    page.route(re.compile(r".*/api/v1/inbox\?.*"), list_inbox)
-    page.route(re.compile(r".*/api/v1/inbox/\d+/resolve$"), resolve)
-    page.route(re.compile(rf".*{base}/callouts$"), with_eta)
-    page.route(
-        re.compile(rf".*{base}(/update|/callouts/\d+/release)?$"),
-        lambda r: h_action(r) if r.request.method != "GET" else r.fallback(),
-    )
+    console_world.reply(called[0]["phone"], "ETA 20")
+    attack = '<img src=x onerror="window.nvrPwned=1">will see'
+    console_world.reply(called[1]["phone"], attack)
     sign_in(page, console_world.tokens["coordinator"])
     centre_map(page)
 
-    item = page.locator('#inbox-list li[data-item="7"]')
+    first_aid = page.locator('.need-card[data-skill="first_aid"]')
+    expect(page.locator("#confirmed .eta")).to_have_text(re.compile(r"^ETA 20 min"))
+    item = page.locator("#inbox-list li.inbox-item").filter(has_text="will see")
     expect(item.locator("blockquote.sms")).to_have_text(attack)  # shown as typed, never run
-    expect(page.locator("#inbox-count")).to_have_text("1")
-    expect(page.locator("#confirmed .eta")).to_have_text("ETA 20 min · enroute")
-    item.locator("textarea").fill("Thanks, see you there")
-    expect(item.locator(".note").last).to_have_text("1 segment")
-    watched.screenshot("console-inbox-and-eta")
-    item.get_by_role("button", name="Count as YES").click()
-    expect(page.locator("#inbox-state")).to_contain_text("Nothing waiting", timeout=10_000)
     assert page.evaluate("() => window.nvrPwned") is None
+    watched.screenshot("console-inbox-and-eta")
 
-    page.select_option("#add-skill", "chainsaw")
-    page.fill("#add-count", "1")
-    page.click("#add-need-form button[type=submit]")
-    expect(page.locator("#act-result")).to_have_text(re.compile("Add a need for Chainsaw: done"))
     page.fill("#new-radius", "15")
     page.fill("#new-max-radius", "40")
     page.click("#radius-form button[type=submit]")
-    expect(page.locator("#act-result")).to_have_text("Widen the search: done.")
+    expect(page.locator("#act-result")).to_have_text("Widen the search: done.", timeout=10_000)
+    incident = console_world.get(f"/api/v1/incidents/{incident_id}").json()
+    assert (incident["radius_km"], incident["max_radius_km"]) == (15, 40)
     page.fill("#new-rendezvous", "North car park")
     page.click("#pick-new-rendezvous")
     click_map(page, CARLISLE[0] + 0.03, CARLISLE[1])
     page.click("#rendezvous-form button[type=submit]")
-    expect(page.locator("#act-result")).to_have_text("Move the rendezvous: done.")
-    page.fill("#update-text", "Go to the north car park instead")
-    page.click("#update-form button[type=submit]")
-    expect(page.locator("#act-result")).to_have_text("Update sent to 1 person.")
-    page.locator("#confirmed button", has_text="Release").click()
-    expect(page.locator("#act-result")).to_contain_text(": done.")
+    expect(page.locator("#act-result")).to_have_text("Move the rendezvous: done.", timeout=10_000)
+    expect(page.locator("#incident-head")).to_contain_text("Rendezvous: North car park")
+    moved = outbox(console_world.engine, incident_id, ("update",))
+    assert [v for v, _, _ in moved] == [called[0]["volunteer_id"]] and "North car park" in moved[0][2]
+
+    # Two are not needed after all: the rest are stood down; then two again: they are asked again.
+    first_aid.locator(".count-input").fill("1")
+    first_aid.get_by_role("button", name="Change count").click()
+    expect(first_aid.locator(".need-summary")).to_have_text(
+        "1 filled, 0 to go, 0 not answered yet", timeout=15_000
+    )
+    expect(first_aid.locator(".ok")).to_have_text("Filled.")
+    first_aid.locator(".count-input").fill("2")
+    first_aid.get_by_role("button", name="Change count").click()
+    expect(first_aid.locator(".need-summary")).to_have_text(
+        re.compile(r"^1 filled, 1 to go, [1-9]\d* not answered yet$"), timeout=15_000
+    )
+    expect(page.locator('#timeline li[data-action="wave.reasked"]')).to_have_count(1)
+    expect(page.locator('#timeline li[data-action="need.count_changed"]').last).to_contain_text(
+        "First aid: count changed from 1 to 2"
+    )
 
     # Nobody new called for longer than the wave timeout while the need is short: the board warns.
     with console_world.engine.begin() as conn:
@@ -430,26 +473,6 @@ def test_read_and_act_panels_speak_the_contracts_of_the_inbox_and_the_actions(
             ),
             {"id": incident_id},
         )
-    expect(page.locator('.need-card[data-skill="first_aid"] .warning.overdue')).to_contain_text(
-        "The next wave is overdue", timeout=15_000
-    )
+    expect(first_aid.locator(".warning.overdue")).to_contain_text("The next wave is overdue", timeout=15_000)
     watched.screenshot("console-overdue")
-
-    actions = [(method, path) for method, path, _ in sent]
-    assert actions == [
-        ("POST", "/api/v1/inbox/7/resolve"),
-        ("PATCH", base),
-        ("PATCH", base),
-        ("PATCH", base),
-        ("POST", base + "/update"),
-        ("POST", f"{base}/callouts/{called[0]['id']}/release"),
-    ]
-    bodies = [body for _, _, body in sent]
-    assert bodies[0] == {"action": "accept", "callout_id": called[1]["id"]}
-    assert bodies[1] == {"needs": [{"skill": "chainsaw", "count": 1}]}
-    assert bodies[2] == {"radius_km": 15, "max_radius_km": 40}
-    rendezvous = bodies[3]["rendezvous"]  # type: ignore[index]
-    assert rendezvous["text"] == "North car park" and rendezvous["point"]["type"] == "Point"
-    assert bodies[4] == {"text": "Go to the north car park instead"}
-    assert set(bodies[5]) == {"reason"}  # type: ignore[arg-type]
-    assert [e for e in watched.errors if "404" not in e] == []
+    assert watched.errors == []

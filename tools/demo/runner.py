@@ -318,6 +318,8 @@ def _mobilise(
     api.close()
     figures = summary(incident["id"])
     _print_summary(console, figures, crowd)
+    # The report needs the coordinator token: the console's Report button opens it with it.
+    console.print(f"report {env['PUBLIC_BASE_URL']}/api/v1/incidents/{incident['id']}/report.html")
     if not filled:
         console.print(f"[red]not every need filled within {config.timeout_s:.0f} s[/]")
         return 1

@@ -39,6 +39,7 @@
     countDrafts: {}, // need counts being typed, kept across refreshes
     replyDrafts: {}, // inbox replies being typed, by item
     pickDrafts: {}, // the call-up chosen for an inbox item
+    attendanceDrafts: {}, // arrival and finish times being typed, by call-up and field
   };
 
   const map = L.map("map", { zoomSnap: 0.5, doubleClickZoom: false }).setView(UK_CENTRE, 6);
@@ -696,8 +697,87 @@
       const release = button("Release", () => releasePerson(c), "small");
       release.disabled = incident.status !== "open";
       row.insertCell().append(release);
+      const times = tbody.insertRow();
+      times.className = "attendance-row";
+      times.dataset.attendance = c.id;
+      const cell = times.insertCell();
+      cell.colSpan = 5;
+      cell.append(attendanceControl(c));
     }
   }
+
+  /* Arrival and finish times a coordinator enters (also after the close); hours follow. */
+  const localInput = (iso) => {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  };
+
+  function attendanceControl(c) {
+    const box = el("span", "attendance");
+    const inputs = {};
+    for (const [field, label] of [["arrived_at", "arrived"], ["done_at", "done"]]) {
+      const input = el("input", "attendance-" + field.replace("_at", ""));
+      input.type = "datetime-local";
+      input.setAttribute("aria-label", label + " at, " + c.name);
+      input.value = state.attendanceDrafts[c.id + field] !== undefined ? state.attendanceDrafts[c.id + field] : localInput(c[field]);
+      input.addEventListener("input", () => (state.attendanceDrafts[c.id + field] = input.value));
+      inputs[field] = input;
+      const pair = el("label", "attendance-field");
+      pair.append(el("span", "meta", label + " "), input);
+      box.append(pair);
+    }
+    box.append(
+      button("Save times", () => {
+        const json = {};
+        for (const [field, input] of Object.entries(inputs)) {
+          json[field] = input.value ? new Date(input.value).toISOString() : null;
+          delete state.attendanceDrafts[c.id + field];
+        }
+        act("Times for " + c.name, here() + "/callouts/" + c.id + "/attendance", post(json));
+      }, "small"),
+      el("span", "hours meta", c.hours === null || c.hours === undefined ? "" : " " + c.hours + " h")
+    );
+    return box;
+  }
+
+  /* The record: the printable report and the attendance CSV, fetched with the token in the header and
+   * handed to the browser as blob URLs, so the token is never in an address. */
+  async function fetchRecord(path) {
+    const response = await api(here() + path);
+    if (!response.ok) throw new ApiError(response.status, "HTTP " + response.status);
+    return URL.createObjectURL(await response.blob());
+  }
+
+  $("open-report").addEventListener("click", async () => {
+    const tab = window.open("", "_blank"); // opened while the click counts, so no popup blocker stops it
+    $("record-result").textContent = "Fetching the report…";
+    try {
+      const url = await fetchRecord("/report.html");
+      if (tab) tab.location.href = url;
+      else window.location.assign(url);
+      $("record-result").textContent = "Report opened in a new tab.";
+    } catch (error) {
+      if (tab) tab.close();
+      $("record-result").textContent = "Report failed: " + error.message;
+    }
+  });
+
+  $("download-csv").addEventListener("click", async () => {
+    try {
+      const url = await fetchRecord("/attendance.csv");
+      const link = el("a");
+      link.href = url;
+      link.download = "incident-" + state.incidentId + "-attendance.csv";
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      $("record-result").textContent = "Attendance CSV downloaded.";
+    } catch (error) {
+      $("record-result").textContent = "Attendance CSV failed: " + error.message;
+    }
+  });
 
   function drawIncident(fit) {
     incidentLayer.clearLayers();
@@ -853,7 +933,11 @@
     const list = $("inbox-list");
     let page;
     try {
-      page = await call("/api/v1/inbox?incident_id=" + id + "&state=open");
+      // Everything open, then this incident's: a reply the system could not tie to one incident (the
+      // sender has call-ups in several) belongs to each of them until a coordinator chooses.
+      const all = await call("/api/v1/inbox?state=open&limit=200");
+      const mine = all.items.filter((i) => i.incident_id === id || (i.incident_id === null && (i.open_callouts || []).some((c) => c.incident_id === id)));
+      page = { items: mine, total: mine.length };
     } catch (error) {
       list.replaceChildren();
       $("inbox-count").hidden = true;
@@ -941,6 +1025,21 @@
     "callouts.stood_down": (d) => plural(d.callouts, "person", "people") + " stood down (" + words(d.reason || "") + ")",
     "callouts.released": (d) => plural(d.callouts, "person", "people") + " released (" + (d.reason || "") + ")",
     "incident.closed": (d) => "Closed" + (d.reason ? ": " + d.reason : ""),
+    "need.added": (d) => "Need added: " + d.count + " " + skillName(d.skill),
+    "wave.reasked": (d) => "Asked again for " + skillName(d.skill) + ": " + plural(d.volunteers, "person", "people"),
+    "incident.radius_widened": (d) => "Search radius changed from " + d.from_km + " to " + d.to_km + " km",
+    "incident.max_radius_changed": (d) => "Maximum radius changed from " + d.from_km + " to " + d.to_km + " km",
+    "incident.rendezvous_moved": () => "Rendezvous moved",
+    "incident.update_sent": (d) => "Update texted to " + plural(d.sent, "person", "people"),
+    "callout.released": (d) => "Released" + (d.reason ? " (" + d.reason + ")" : ""),
+    "callout.attendance": () => "Arrival and finish times entered",
+    "callout.checkin": (d) => "Check-in: " + (d.checkin === "ETA" ? "ETA" : words(d.checkin || "").toLowerCase()) + (d.minutes ? " " + d.minutes + " min" : ""),
+    "sms.ambiguous": () => "Sent an unclear reply (kept in the inbox)",
+    "sms.unrecognised": () => "Sent a reply the system could not read (kept in the inbox)",
+    "inbox.resolved": (d) => "Inbox reply " + ({ accepted: "counted as YES", declined: "counted as NO", replied: "answered by text", handled: "marked handled" }[d.resolution] || words(d.resolution || "resolved")),
+    "welfare.asked": (d) => "Welfare check asked of " + plural(d.callouts, "person", "people"),
+    "welfare.ok": () => "Safe and home (welfare OK)",
+    "welfare.unanswered": () => "Welfare check unanswered: needs a call",
     "message.undelivered": () => "A text was not delivered",
     "message.failed": () => "A text could not be sent",
   };

@@ -100,3 +100,46 @@ def test_details_keep_numbers_and_known_words_and_drop_other_text(db: Session) -
         "exercise": True,
     }
     record(db, actor="system", action="x", entity_type="incident", entity_id=None, detail=detail)
+
+
+def test_inbox_resolutions_unclear_replies_and_welfare_answers_are_on_the_incidents_timeline(
+    client: TestClient, coordinator: dict[str, str], db: Session
+) -> None:
+    people = [add_volunteer(db, km=1 + i, name=f"Person {i}") for i in range(2)]
+    db.commit()
+    body = incident_body(needs=[{"skill": "first_aid", "count": 1}], overask=2)
+    incident_id = client.post("/api/v1/incidents", json=body, headers=coordinator).json()["id"]
+    other = client.post("/api/v1/incidents", json=incident_body(title="Other"), headers=coordinator).json()[
+        "id"
+    ]
+    assert sms(client, people[0].phone or "", "maybe later?").status_code == 200
+    # Called for both incidents, so the reply is tied to neither until a coordinator chooses.
+    item = client.get("/api/v1/inbox", headers=coordinator).json()["items"][0]
+    assert item["incident_id"] is None
+    callout_id = next(c["callout_id"] for c in item["open_callouts"] if c["incident_id"] == incident_id)
+    resolved = client.post(
+        f"/api/v1/inbox/{item['id']}/resolve",
+        json={"action": "accept", "callout_id": callout_id},
+        headers=coordinator,
+    )
+    assert resolved.status_code == 200, resolved.text
+    closed = client.post(
+        f"/api/v1/incidents/{incident_id}/close", json={"reason": "All clear"}, headers=coordinator
+    )
+    assert closed.status_code == 200, closed.text
+    assert sms(client, people[0].phone or "", "OK").status_code == 200
+
+    events = client.get(f"/api/v1/incidents/{incident_id}/timeline", headers=coordinator).json()["events"]
+    actions = [e["action"] for e in events]
+    for action in ("sms.ambiguous", "callout.accepted", "inbox.resolved", "incident.closed", "welfare.asked"):
+        assert action in actions, (action, actions)
+    assert actions.index("sms.ambiguous") < actions.index("inbox.resolved") < actions.index("incident.closed")
+    assert actions[-1] == "welfare.ok"
+    resolution = next(e for e in events if e["action"] == "inbox.resolved")
+    assert resolution["actor_name"] == "test-coordinator"
+    assert (
+        resolution["detail"]["resolution"] == "accepted" and resolution["detail"]["callout_id"] == callout_id
+    )
+    assert events[-1]["actor_name"] == "Person 0"
+    theirs = client.get(f"/api/v1/incidents/{other}/timeline", headers=coordinator).json()["events"]
+    assert not {"inbox.resolved", "welfare.ok", "sms.ambiguous"} & {e["action"] for e in theirs}
