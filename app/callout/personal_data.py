@@ -146,7 +146,7 @@ def _redact(value: Any, needles: Sequence[str]) -> Any:
     return value
 
 
-def _read(row: object, schema: type[_Schema], **given: Any) -> _Schema:
+def read_as(schema: type[_Schema], row: object, **given: Any) -> _Schema:
     """`schema` filled from the row's attributes of the same names; `given` supplies the others."""
     return schema.model_validate(
         {name: given[name] if name in given else getattr(row, name) for name in schema.model_fields}
@@ -194,8 +194,10 @@ def export_volunteer(session: Session, *, volunteer_id: int) -> VolunteerExport:
         unavailable=profile.unavailable,
         organisations=profile.organisations,
         callouts=[
-            _read(c, ExportCallout, incident_title=title, skill=skill) for c, title, skill in callout_rows
+            read_as(ExportCallout, c, incident_title=title, skill=skill) for c, title, skill in callout_rows
         ],
-        messages=[_read(m, ExportMessage, receipts=receipts.get(m.provider_sid or "", [])) for m in messages],
-        audit=[_read(e, ExportAuditEvent) for e in events],
+        messages=[
+            read_as(ExportMessage, m, receipts=receipts.get(m.provider_sid or "", [])) for m in messages
+        ],
+        audit=[read_as(ExportAuditEvent, e) for e in events],
     )

@@ -279,18 +279,5 @@ def export_volunteer(session: Session, *, volunteer_id: int) -> VolunteerExport:
     items = session.scalars(
         select(InboxItem).where(InboxItem.volunteer_id == volunteer_id).order_by(InboxItem.id)
     )
-    export.inbox = [
-        ExportInboxItem(
-            id=i.id,
-            kind=i.kind.value,
-            created_at=i.created_at,
-            message_id=i.message_id,
-            incident_id=i.incident_id,
-            callout_id=i.callout_id,
-            note=i.note,
-            handled_at=i.handled_at,
-            resolution=i.resolution,
-        )
-        for i in items
-    ]
+    export.inbox = [personal_data.read_as(ExportInboxItem, i) for i in items]
     return export
