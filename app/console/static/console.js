@@ -133,16 +133,10 @@
 
   /* Signing in and out */
 
-  $("signin").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const token = $("token").value.trim();
-    $("token").value = "";
-    if (!token) return;
+  nvrSession.listen(TOKEN_KEY, (token) => {
     state.token = token;
-    sessionStorage.setItem(TOKEN_KEY, token);
     start();
-  });
-  $("signout").addEventListener("click", () => signOut("Signed out."));
+  }, signOut);
 
   function signOut(message) {
     stopLive();
@@ -152,28 +146,17 @@
     state.incidentId = null;
     incidentLayer.clearLayers();
     outlineLayer.clearLayers();
-    $("signin").hidden = false;
-    $("session").hidden = true;
     $("panel").hidden = true;
     $("refused").hidden = true;
-    body.dataset.state = "signed-out";
+    nvrSession.showSignedOut();
     setStatus(message || "");
   }
 
   async function start() {
-    body.dataset.state = "loading";
     setStatus("Signing in…");
-    let me;
-    try {
-      me = await call("/api/v1/map/me");
-    } catch (error) {
-      if (state.token) signOut("Could not sign in: " + error.message);
-      return;
-    }
+    const me = await nvrSession.whoAmI(call, (message) => state.token && signOut(message));
+    if (!me) return;
     state.me = me;
-    $("signin").hidden = true;
-    $("session").hidden = false;
-    $("who").textContent = me.role === "admin" ? "Admin" : me.role === "coordinator" ? "Coordinator" : "Forum viewer";
     if (me.role === "lrf_viewer") {
       body.dataset.state = "refused";
       $("refused").hidden = false;

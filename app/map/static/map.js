@@ -107,17 +107,10 @@
 
   /* Signing in and out */
 
-  $("signin").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const token = $("token").value.trim();
-    $("token").value = "";
-    if (!token) return;
+  nvrSession.listen(TOKEN_KEY, (token) => {
     state.token = token;
-    sessionStorage.setItem(TOKEN_KEY, token);
     start();
-  });
-
-  $("signout").addEventListener("click", () => signOut("Signed out."));
+  }, signOut);
 
   function signOut(message) {
     stopStream();
@@ -130,30 +123,19 @@
       layersControl = null;
     }
     legend.remove();
-    $("signin").hidden = false;
-    $("session").hidden = true;
     $("controls").hidden = true;
     $("incidents-panel").hidden = true;
-    body.dataset.state = "signed-out";
+    nvrSession.showSignedOut();
     setStatus(message || "");
   }
 
   async function start() {
-    body.dataset.state = "loading";
     setStatus("Signing in…");
-    let me;
-    try {
-      me = await getJson("/api/v1/map/me");
-    } catch (error) {
-      if (state.token) signOut("Could not sign in: " + error.message);
-      return;
-    }
+    const me = await nvrSession.whoAmI(getJson, (message) => state.token && signOut(message));
+    if (!me) return;
     state.me = me;
-    $("signin").hidden = true;
-    $("session").hidden = false;
     $("controls").hidden = false;
     $("incidents-panel").hidden = false;
-    $("who").textContent = me.role === "lrf_viewer" ? "Forum viewer" : me.role === "admin" ? "Admin" : "Coordinator";
     fillSkills(me.skills);
     await fillAreas(me);
     buildControls();
