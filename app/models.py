@@ -10,9 +10,11 @@ from app.incident.models import Incident, Need
 from app.map.models import CapacityCell, CapacityRefresh
 from app.message.models import Message, Receipt
 from app.organisation.models import Organisation
+from app.signup.models import PhoneCode, Signup
 from app.skill.models import Skill
 from app.volunteer.models import (
     AvailabilityWindow,
+    Consent,
     Credential,
     UnavailablePeriod,
     Volunteer,
@@ -29,6 +31,7 @@ __all__ = [
     "Callout",
     "CapacityCell",
     "CapacityRefresh",
+    "Consent",
     "Credential",
     "InboundPending",
     "InboxItem",
@@ -36,7 +39,9 @@ __all__ = [
     "Message",
     "Need",
     "Organisation",
+    "PhoneCode",
     "Receipt",
+    "Signup",
     "Skill",
     "UnavailablePeriod",
     "Volunteer",

@@ -17,6 +17,7 @@ class InboxKind(enum.StrEnum):
     unreadable: a reply we could not read. ambiguous: a reply that could mean more than one call-up or
     answer. late: an answer after the call-up closed. checkin: a status word during a deployment
     (ENROUTE, LATE 15, ...) a coordinator should see. welfare: no answer to a welfare check in time.
+    unknown_sender: a text from a phone we do not know that is not JOIN (someone with a new number?).
     """
 
     unreadable = "unreadable"
@@ -24,6 +25,7 @@ class InboxKind(enum.StrEnum):
     late = "late"
     checkin = "checkin"
     welfare = "welfare"
+    unknown_sender = "unknown_sender"
 
 
 class InboxItem(Base):

@@ -47,6 +47,17 @@ class MessageKind(enum.StrEnum):
     checkin_ack = "checkin_ack"
     welfare_check = "welfare_check"
     coordinator_text = "coordinator_text"
+    # Joining and looking after oneself (issue 12): codes and answers to the volunteer's own commands.
+    verification_code = "verification_code"  # a one-time code (join, update, leave)
+    join_link = "join_link"  # the answer to JOIN from a phone we do not know
+    welcome = "welcome"
+    self_service = "self_service"  # the answer to PAUSE, BACK, STATUS or LEAVE
+    left = "left"  # the last message after LEAVE: everything we held is erased
+    # Keeping the reserve alive: information, sent after call-ups.
+    expiry_reminder = "expiry_reminder"
+    availability_check = "availability_check"
+    marked_inactive = "marked_inactive"
+    number_update = "number_update"  # asks a volunteer whose number failed to send us a new one
 
 
 class MessageStatus(enum.StrEnum):
@@ -91,6 +102,11 @@ HIGH_PRIORITY_KINDS = frozenset(
         MessageKind.update,  # "go to X instead" must reach people before they get to the old place
         MessageKind.checkin_ack,
         MessageKind.coordinator_text,
+        MessageKind.verification_code,
+        MessageKind.join_link,
+        MessageKind.welcome,
+        MessageKind.self_service,
+        MessageKind.left,
     }
 )
 

@@ -13,12 +13,14 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     Table,
     Text,
     Time,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,12 +30,25 @@ from app.organisation.models import Organisation
 
 
 class VolunteerStatus(enum.StrEnum):
-    """Whether a volunteer may be called."""
+    """Whether a volunteer may be called.
+
+    paused: by the volunteer (PAUSE, until `paused_until` or BACK) or because their number failed for
+    good. inactive: never answered the yearly "are you still available?" check; kept, not deleted, and
+    back to active when they answer.
+    """
 
     active = "active"
     paused = "paused"
     opted_out = "opted_out"
     erased = "erased"
+    inactive = "inactive"
+
+
+class VolunteerSource(enum.StrEnum):
+    """How a volunteer came into the reserve."""
+
+    admin = "admin"  # typed in or imported by an administrator
+    signup = "signup"  # joined themselves at /join with a verified phone
 
 
 volunteer_organisations = Table(
@@ -66,6 +81,23 @@ class Volunteer(TimestampMixin, Base):
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=list)
     last_called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[VolunteerSource] = mapped_column(
+        Enum(VolunteerSource, name="volunteer_source"),
+        default=VolunteerSource.admin,
+        server_default=VolunteerSource.admin.value,
+    )
+    # When the volunteer proved they hold this phone with a code (sign-up); None for admin-entered people.
+    phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A PAUSE with an end: no call-ups until then (None with status paused: until BACK).
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The yearly "are you still available?" check: when they last said yes (or joined), and when we asked.
+    available_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    available_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last credential-expiry reminder (at most one a week per person).
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A permanent delivery failure (unreachable, not a mobile): shown to administrators.
+    phone_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    phone_failure_code: Mapped[int | None] = mapped_column(Integer)
 
     credentials: Mapped[list["Credential"]] = relationship(
         back_populates="volunteer", cascade="all, delete-orphan", lazy="raise", order_by="Credential.id"
@@ -100,6 +132,8 @@ class Credential(Base):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     verified_by: Mapped[str | None] = mapped_column(String(120))
     expires_on: Mapped[date | None] = mapped_column(Date)
+    # The nearest expiry reminder already sent (60, 30 or 7 days before); cleared when expires_on changes.
+    expiry_reminded_days: Mapped[int | None] = mapped_column(SmallInteger)
     # A copy of the holder's home, kept by database triggers (migration 0004), never written by the app.
     location: Mapped[WKBElement | None] = mapped_column(
         Geography("POINT", srid=4326, spatial_index=False), server_default=None
@@ -151,3 +185,31 @@ class ErasedPhone(Base):
 
     fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
     erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConsentScope(enum.StrEnum):
+    """What a consent covers: call-ups are service messages; anything else is a separate choice."""
+
+    service = "service"  # call-ups, stand-downs and the messages that run the reserve
+    marketing = "marketing"  # newsletters and news: never ticked for the volunteer
+
+
+class Consent(Base):
+    """One consent as given: the exact wording shown, its version, when, and what it covers.
+
+    Kept when the volunteer is erased (with volunteer_id emptied by the erasure) as the record that the
+    wording was shown and agreed to; it holds no personal data of its own.
+    """
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL"), index=True
+    )
+    scope: Mapped[ConsentScope] = mapped_column(Enum(ConsentScope, name="consent_scope"))
+    version: Mapped[str] = mapped_column(String(20))
+    wording: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20))  # web (the /join page), sms, admin
+    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""Joining the reserve: the public sign-up, its one-time phone codes and the welcome."""
