@@ -29,9 +29,10 @@ pytest:
 
 test: setup lint typecheck importlint pytest
 
-# Everything but the end-to-end, browser and slow tests: real processes and browsers take minutes.
+# Everything but the end-to-end, browser and slow tests (real processes and browsers take minutes), on two
+# pytest-xdist workers, each with its own test database and Redis database (tests/conftest.py).
 test-fast: lint typecheck importlint
-	$(VENV)/pytest -q -m "not slow" --ignore=tests/e2e --ignore=tests/browser
+	$(VENV)/pytest -q -n 2 -m "not slow" --ignore=tests/e2e --ignore=tests/browser
 
 bench: setup
 	$(VENV)/python -m benchmarks.run

@@ -3,6 +3,9 @@
 import os
 import socket
 import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy.engine import make_url
 
 
 def free_port() -> int:
@@ -12,12 +15,41 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def worker_number() -> int | None:
+    """Which pytest-xdist worker this process is (`make test-fast` runs two); None when not under xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(name.removeprefix("gw")) if name.startswith("gw") else None
+
+
+def per_worker_database(url: str) -> str:
+    """Each xdist worker has a database of its own (`nvr_test_gw1`, ...): tests truncate tables."""
+    number = worker_number()
+    if number is None:
+        return url
+    base = make_url(url)
+    return base.set(database=f"{base.database}_gw{number}").render_as_string(hide_password=False)
+
+
+def per_worker_redis(url: str) -> str:
+    """Each xdist worker has a Redis database of its own, counting down from the given one: tests flush it."""
+    number = worker_number()
+    if not number:
+        return url
+    parts = urlsplit(url)
+    index = int(parts.path.strip("/") or 0) - number
+    if index < 0:
+        raise RuntimeError(f"TEST_REDIS_URL {url} leaves no Redis database for xdist worker {number}")
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
 API_PORT = free_port()
 SIMULATOR_PORT = free_port()
-TEST_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nvr_test"
+TEST_DATABASE_URL = per_worker_database(
+    os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/nvr_test")
 )
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_REDIS_URL = per_worker_redis(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL  # the suite's other conftests read these two
+os.environ["TEST_REDIS_URL"] = TEST_REDIS_URL
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["REDIS_URL"] = TEST_REDIS_URL
 os.environ["ENVIRONMENT"] = "test"
@@ -59,9 +91,23 @@ def reset_schema(engine: Engine) -> None:
         conn.execute(text("CREATE SCHEMA public"))
 
 
+def create_database_if_missing(url: str) -> None:
+    """An xdist worker's database is made on first use, in the same cluster as the one it is named after."""
+    target = make_url(url)
+    maintenance = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as conn:
+        if (
+            conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database})
+            is None
+        ):
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    maintenance.dispose()
+
+
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
     """The test database, freshly migrated with the real Alembic migrations."""
+    create_database_if_missing(TEST_DATABASE_URL)
     engine = create_engine(TEST_DATABASE_URL, pool_pre_ping=True)
     reset_schema(engine)
     command.upgrade(alembic_config(TEST_DATABASE_URL), "head")

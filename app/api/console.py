@@ -7,9 +7,7 @@ Leaflet is the map's vendored copy, so it works with no internet; with no basema
 background.
 """
 
-import html
 from pathlib import Path as FilePath
-from string import Template
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,17 +15,16 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
 from app.api.deps import AnyToken, CoordinatorToken, SessionDep, SettingsDep
-from app.api.maps import PAGE_HEADERS, page_policy
+from app.api.pages import body_template, map_page, static_file, static_files
 from app.api.reports import STYLE_HASH
-from app.errors import NotFound
 from app.skill.service import list_skills
 from geo.places import search_towns
 
 router = APIRouter(tags=["console"])
 
 HERE = FilePath(__file__).resolve().parents[1] / "console"
-STATIC = {p.relative_to(HERE / "static").as_posix(): p for p in (HERE / "static").rglob("*") if p.is_file()}
-PAGE = Template((HERE / "templates" / "console.html").read_text(encoding="utf-8"))
+STATIC = static_files(HERE)
+PAGE = body_template(HERE, "console.html")
 
 
 class SkillEntry(BaseModel):
@@ -64,19 +61,17 @@ def places(
 @router.get("/console", response_class=HTMLResponse, include_in_schema=False)
 def page(settings: SettingsDep) -> HTMLResponse:
     """The console page: declare, watch, read, act, timeline; it fetches everything with a token."""
-    body = PAGE.substitute(
-        basemap_url=html.escape(settings.basemap_url, quote=True),
-        basemap_attribution=html.escape(settings.basemap_attribution, quote=True),
-    )
     # The report opens from a blob URL under this policy: its one inline style is allowed by its hash.
-    policy = page_policy(settings.basemap_url).replace("style-src 'self'", f"style-src 'self' {STYLE_HASH}")
-    return HTMLResponse(body, headers={"Content-Security-Policy": policy, **PAGE_HEADERS})
+    return map_page(
+        PAGE,
+        settings,
+        title="NVR console",
+        stylesheets=["/map/static/leaflet/leaflet.css", "/console/static/console.css"],
+        style_hashes=[STYLE_HASH],
+    )
 
 
 @router.get("/console/static/{path:path}", include_in_schema=False)
 def static(path: str) -> FileResponse:
     """The console's script and styles (Leaflet is the map's vendored copy under /map/static/leaflet)."""
-    found = STATIC.get(path)
-    if found is None:
-        raise NotFound(f"no static file {path}")
-    return FileResponse(found, headers={"Cache-Control": "public, max-age=3600"})
+    return static_file(STATIC, path)

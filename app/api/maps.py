@@ -6,16 +6,13 @@ tiles and reads the event stream with `fetch`, so no token reaches an access log
 """
 
 import hashlib
-import html
 import time
 from collections.abc import AsyncIterable, Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC
 from email.utils import format_datetime
 from pathlib import Path as FilePath
-from string import Template
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -26,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deps import CoordinatorToken, CurrentToken, SessionDep, SettingsDep, current_token
+from app.api.pages import body_template, map_page, static_file, static_files
 from app.api.params import Id, IdQuery
 from app.area.schemas import AreaRead
 from app.area.service import list_areas
@@ -42,8 +40,8 @@ from app.skill.models import Skill
 router = APIRouter(tags=["maps"])
 
 HERE = FilePath(__file__).resolve().parents[1] / "map"  # the page's template and assets live with the map
-STATIC = {p.relative_to(HERE / "static").as_posix(): p for p in (HERE / "static").rglob("*") if p.is_file()}
-PAGE = Template((HERE / "templates" / "map.html").read_text(encoding="utf-8"))
+STATIC = static_files(HERE)
+PAGE = body_template(HERE, "map.html")
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 # Browsers may keep a layer a minute, then revalidate with If-None-Match; `private` because what a
 # response holds depends on who asked, so shared caches must not reuse it.
@@ -330,38 +328,11 @@ async def _stream(
 @router.get("/map", response_class=HTMLResponse, include_in_schema=False)
 def page(settings: SettingsDep) -> HTMLResponse:
     """The map page: a shell with no data in it; it signs in and fetches everything with a token."""
-    body = PAGE.substitute(
-        basemap_url=html.escape(settings.basemap_url, quote=True),
-        basemap_attribution=html.escape(settings.basemap_attribution, quote=True),
-    )
-    return HTMLResponse(
-        body, headers={"Content-Security-Policy": page_policy(settings.basemap_url), **PAGE_HEADERS}
-    )
-
-
-PAGE_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
-
-
-def page_policy(basemap_url: str) -> str:
-    """A Content Security Policy: our own scripts and API only, images also from the basemap's server."""
-    images = "'self' data:"
-    if basemap_url:
-        parts = urlsplit(basemap_url.replace("{s}", "*"))
-        images += f" {parts.scheme}://{parts.netloc}"
-    return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        f"img-src {images}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
+    styles = ["/map/static/leaflet/leaflet.css", "/map/static/map.css"]
+    return map_page(PAGE, settings, title="NVR map", stylesheets=styles)
 
 
 @router.get("/map/static/{path:path}", include_in_schema=False)
 def static(path: str) -> FileResponse:
     """The page's script, styles and the vendored Leaflet (no CDN: the map works offline)."""
-    found = STATIC.get(path)
-    if found is None:
-        raise NotFound(f"no static file {path}")
-    return FileResponse(found, headers={"Cache-Control": "public, max-age=3600"})
+    return static_file(STATIC, path)

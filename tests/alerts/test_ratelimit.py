@@ -7,7 +7,7 @@ import pytest
 from redis import Redis
 
 from alerts.ratelimit import RateLimiter
-from tests.alerts.conftest import REDIS_URL
+from tests.conftest import TEST_REDIS_URL
 
 
 def test_burst_is_granted_at_once_then_the_wait_is_one_interval(redis_db):
@@ -65,7 +65,7 @@ def test_bad_settings_are_refused(redis_db, rate, burst):
 
 def acquire_between(key: str, rate: float, start: float, end: float) -> int:
     """Grab as many slots as possible in [start, end) of wall-clock time; for threads and processes."""
-    limiter = RateLimiter(Redis.from_url(REDIS_URL), key=key, rate_per_second=rate)
+    limiter = RateLimiter(Redis.from_url(TEST_REDIS_URL), key=key, rate_per_second=rate)
     time.sleep(max(0.0, start - time.time()))
     granted = 0
     while (remaining := end - time.time()) > 0:
