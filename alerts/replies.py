@@ -21,6 +21,11 @@ class ReplyIntent(StrEnum):
     STOP = "STOP"
     START = "START"
     HELP = "HELP"
+    JOIN = "JOIN"  # from a phone we do not know: send the sign-up link
+    PAUSE = "PAUSE"  # no call-ups for `days` days, until `until` (day, month), or until BACK
+    BACK = "BACK"  # end a pause
+    STATUS = "STATUS"  # what we hold: active or paused, skills, open call-ups
+    LEAVE = "LEAVE"  # erase me
     ETA = "ETA"  # only minutes ("20 mins"): an ETA for a confirmed call-up, not a YES
     ENROUTE = "ENROUTE"
     ARRIVED = "ARRIVED"
@@ -39,6 +44,8 @@ class Reply:
     number: a bare number after YES or ON MY WAY, a reference or an ETA in minutes (the caller decides
     with the volunteer's call-ups). minutes: an ETA (YES, ENROUTE, ETA) or how late (LATE).
     enroute: a YES that also says "on my way". safe: a check-in that also says "home safe".
+    days / until: how long a PAUSE lasts (neither: until BACK). A PAUSE the reader cannot place (PAUSE
+    UNTIL 31 FEB, PAUSE 0D) is UNKNOWN, so the volunteer is asked again rather than paused wrongly.
     """
 
     intent: ReplyIntent
@@ -47,6 +54,8 @@ class Reply:
     minutes: int | None = None
     enroute: bool = False
     safe: bool = False
+    days: int | None = None  # PAUSE 7D, PAUSE 2W, PAUSE FOR A WEEK
+    until: tuple[int, int] | None = None  # PAUSE UNTIL 24 DEC: (day, month), the caller finds the year
 
 
 # Twilio's default opt-out and opt-in keywords (REVOKE and OPTOUT joined the opt-out list in 2025).
@@ -56,6 +65,7 @@ OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "Q
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 TWILIO_OPT_IN_WORDS = OPT_IN_WORDS | {"YES"}
 HELP_WORDS = frozenset({"HELP", "INFO"})
+JOIN_WORDS = frozenset({"JOIN"})
 
 MAX_REF_DIGITS = 9  # references are short; a long number is a phone number or a typo, not a ref
 MAX_ETA_MINUTES = 600  # a longer "ETA" is more likely a mistyped reference than a ten-hour drive
@@ -318,7 +328,7 @@ _ANSWERS = {_Cue.YES, _Cue.NO, _Cue.OK, _Cue.SAFE, *_STATUS}
 
 
 def _keyword(tokens: list[str]) -> Reply | None:
-    """STOP, START and HELP only as the whole message (one word, maybe with punctuation)."""
+    """STOP, START, HELP and JOIN only as the whole message (one word, maybe with punctuation)."""
     if len(tokens) != 1:
         return None
     word = tokens[0].upper()
@@ -328,13 +338,76 @@ def _keyword(tokens: list[str]) -> Reply | None:
         return Reply(ReplyIntent.START)
     if word in HELP_WORDS:
         return Reply(ReplyIntent.HELP)
+    if word in JOIN_WORDS:
+        return Reply(ReplyIntent.JOIN)
     return None
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "jan january",
+            "feb february",
+            "mar march",
+            "apr april",
+            "may",
+            "jun june",
+            "jul july",
+            "aug august",
+            "sep sept september",
+            "oct october",
+            "nov november",
+            "dec december",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
+_BACK = {("back",), ("im", "back"), ("i", "am", "back"), ("resume",), ("unpause",), ("back", "on")}
+MAX_PAUSE_DAYS = 366  # a longer pause is leaving: STOP or LEAVE say that honestly
+
+
+def _command(tokens: list[str]) -> Reply | None:
+    """The volunteer's own commands, each only as the whole message: PAUSE [7D | 2W | UNTIL 24 DEC],
+    BACK, STATUS, LEAVE. A PAUSE we cannot place is UNKNOWN (asked again, never paused wrongly)."""
+    if tuple(tokens) in _BACK:
+        return Reply(ReplyIntent.BACK)
+    if tokens == ["status"]:
+        return Reply(ReplyIntent.STATUS)
+    if tokens == ["leave"]:
+        return Reply(ReplyIntent.LEAVE)
+    if not tokens or tokens[0] != "pause":
+        return None
+    return _pause(tokens[1:])
+
+
+def _pause(rest: list[str]) -> Reply:
+    if not rest:
+        return Reply(ReplyIntent.PAUSE)
+    if rest[0] == "for":
+        rest = rest[1:]
+    if rest[:1] == ["a"] and len(rest) == 2 and rest[1] in _UNITS:
+        return Reply(ReplyIntent.PAUSE, days=_UNITS[rest[1]])
+    if len(rest) == 2 and rest[0].isdigit() and rest[1] in _UNITS:
+        days = int(rest[0]) * _UNITS[rest[1]]
+        return (
+            Reply(ReplyIntent.PAUSE, days=days) if 0 < days <= MAX_PAUSE_DAYS else Reply(ReplyIntent.UNKNOWN)
+        )
+    if rest[0] == "until" and len(rest) == 3 and rest[1].isdigit():
+        day = int(rest[1])
+        month = int(rest[2]) if rest[2].isdigit() else _MONTHS.get(rest[2])
+        if month is not None and 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+            return Reply(ReplyIntent.PAUSE, until=(day, month))
+    return Reply(ReplyIntent.UNKNOWN)
 
 
 def parse_reply(body: str) -> Reply:
     """Read a reply; anything not clearly one answer is AMBIGUOUS or UNKNOWN, for a person to read."""
     tokens = _tokens(body)
-    keyword = _keyword(tokens)
+    keyword = _keyword(tokens) or _command(tokens)
     if keyword is not None:
         return keyword
     reading = _read(tokens)

@@ -197,8 +197,9 @@ def declined_text(*, ref: int, exercise: bool) -> str:
 def help_text() -> str:
     """Say who we are and how to answer, in reply to HELP."""
     return _checked(
-        "NVR: National Volunteer Reserve. To answer a call-up, reply YES or NO and the call-up's number. "
-        "Reply STOP to stop all messages.",
+        "NVR: National Volunteer Reserve. To answer a call-up, reply YES or NO and its number. "
+        "PAUSE (or PAUSE 7D, PAUSE UNTIL 24 DEC): no call-ups for a while; BACK: call me again; "
+        "STATUS: what you hold; LEAVE: erase me; STOP: no messages.",
         exercise=False,
     )
 
@@ -206,8 +207,8 @@ def help_text() -> str:
 def unknown_reply_text() -> str:
     """Answer a reply we could not read, so the volunteer is not left wondering."""
     return _checked(
-        "NVR: sorry, we could not read that. A coordinator will see it. To answer a call-up, "
-        "reply YES or NO and its number. Reply HELP for help.",
+        "NVR: sorry, we could not read that. A coordinator will see it. To answer a call-up, reply YES "
+        "or NO and its number. You can also text PAUSE, BACK, STATUS, LEAVE or STOP.",
         exercise=False,
     )
 
@@ -300,6 +301,83 @@ def welfare_check_text(*, ref: int, after_done: bool, exercise: bool) -> str:
 def welfare_ok_text(*, ref: int, exercise: bool) -> str:
     """Thank a volunteer who answered the welfare check."""
     return _checked(f"NVR {ref}: thank you, glad you are safe.", exercise)
+
+
+# The volunteer's own commands (PAUSE, BACK, STATUS, LEAVE) and the answer to JOIN from a stranger.
+
+
+def paused_text(*, back_on: str | None, released: list[int]) -> str:
+    """Confirm a PAUSE with the day they come back (or BACK), and any call-up it released them from."""
+    until = f"until {back_on}" if back_on else "until you reply BACK"
+    freed = ""
+    if released:
+        refs = ", ".join(str(r) for r in released[:3])
+        freed = f" You are released from call-up {refs}; we will ask someone else."
+    return _checked(
+        f"NVR: paused. No call-ups {until}.{freed} Reply BACK to return sooner.",
+        exercise=False,
+    )
+
+
+def back_text() -> str:
+    """Confirm a BACK (or a pause that ended by itself): call-ups will come again."""
+    return _checked(
+        "NVR: you are back on the National Volunteer Reserve: we will call you when you are needed. "
+        "Reply PAUSE for a break.",
+        exercise=False,
+    )
+
+
+def not_paused_text() -> str:
+    """Answer a BACK from someone who was not paused, so it does not look like nothing happened."""
+    return _checked(
+        "NVR: you are not paused: we will call you when you are needed. Reply STATUS to see what we hold.",
+        exercise=False,
+    )
+
+
+def status_text(*, state: str, skills: list[str], callups: list[str]) -> str:
+    """What we hold: active or paused, skills with their expiry, open call-ups; the last ones are left
+    out (call-ups first kept) until it fits the segment budget."""
+
+    def render(skills: list[str], callups: list[str]) -> str:
+        held = "Skills: " + "; ".join(skills) + "." if skills else "No skills recorded."
+        open_ = " Open call-ups: " + "; ".join(callups) + "." if callups else ""
+        return f"NVR: you are {state}. {held}{open_}"
+
+    while not fits(render(skills, callups), MAX_SEGMENTS) and (skills or callups):
+        if len(skills) > 1 or not callups:
+            skills = skills[:-1]
+        else:
+            callups = callups[:-1]
+    return _checked(render(skills, callups), exercise=False)
+
+
+def leave_received_text() -> str:
+    """Answer LEAVE: a person erases the record (we do not erase on one unconfirmed text)."""
+    return _checked(
+        "NVR: we have your request to leave. A coordinator will erase everything we hold about you and "
+        "text you when it is done. Reply STOP to stop all messages now.",
+        exercise=False,
+    )
+
+
+def join_link_text(*, url: str | None) -> str:
+    """The answer to a text from a phone we do not know: where to sign up, and that a person reads it."""
+    join = f" To join, sign up at {url} ." if url else ""
+    return _checked(
+        f"NVR: this number is not on the National Volunteer Reserve.{join} A coordinator will read your "
+        "message.",
+        exercise=False,
+    )
+
+
+def already_joined_text() -> str:
+    """The answer to JOIN from a volunteer already on the reserve."""
+    return _checked(
+        "NVR: you are already on the National Volunteer Reserve. Reply STATUS to see what we hold.",
+        exercise=False,
+    )
 
 
 def coordinator_text(*, ref: int | None, text: str, exercise: bool) -> str:

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # forgets every erasure, so an erased person could then be imported again without fresh consent.
     erasure_key: str = DEVELOPMENT_ERASURE_KEY
 
+    # Where a member of the public signs up; a text from a number we do not know is answered with it.
+    # Empty: they are told a coordinator will read their text (it is in the inbox either way).
+    signup_url: str = ""
+
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     basemap_attribution: str = "© OpenStreetMap contributors"
 

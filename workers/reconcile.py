@@ -4,7 +4,8 @@ Each pass takes back messages whose lease ran out (their worker died), finds pen
 holds (Redis wiped, an enqueue that failed after commit, a job whose worker died before claiming it, a
 row a claim skipped as locked, a retry the scheduler is late with) and queues both again at the front,
 and runs overdue wave timers itself; it also puts every welfare check unanswered past WELFARE_TIMEOUT_S
-in the coordinators' inbox (once each: the database says which are already there). What Redis holds
+in the coordinators' inbox (once each: the database says which are already there), and ends the
+volunteers' pauses that have run out. What Redis holds
 is read from RQ's own queues before the database, so a message waiting behind the send rate is never
 queued twice, however many wait; a message must be
 found unheld by two passes in a row, so one whose job a live worker dequeued and is just claiming is not
@@ -30,6 +31,7 @@ from app.message.models import Direction, Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
 from app.queue import enqueue_all, messages_waiting
 from app.settings import get_settings
+from app.webhook import self_service
 from workers.inbound import recover as recover_stored_webhooks
 
 log = structlog.get_logger(__name__)
@@ -58,6 +60,7 @@ class Reconciler:
                     **self.requeue_lost(),
                     "waves": run_overdue_waves(),
                     "welfare": flag_unanswered_welfare(),
+                    "pauses_ended": resume_due_pauses(),
                     **recover_stored_webhooks(),
                 }
             finally:
@@ -107,6 +110,12 @@ def run_overdue_waves() -> int:
         except Exception as exc:  # one failing incident must not hold up the others
             log.error("reconcile.wave_failed", incident_id=incident_id, error=str(exc))
     return len(overdue)
+
+
+def resume_due_pauses() -> int:
+    """Volunteers whose PAUSE 7D (or UNTIL a day) has run out are active again, and told so."""
+    with unit_of_work() as session:
+        return self_service.resume_due_pauses(session)
 
 
 def flag_unanswered_welfare() -> int:

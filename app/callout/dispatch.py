@@ -22,6 +22,10 @@ from app.message.service import apply_receipts, store_receipt
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import set_status
 
+# What may go to a phone no volunteer holds: a sign-up's code and the answer to JOIN. Nothing else is
+# sent to a number until it is verified.
+TO_STRANGERS = frozenset({MessageKind.verification_code, MessageKind.join_link})
+
 
 def _still_wanted(
     message: Message,
@@ -31,6 +35,8 @@ def _still_wanted(
 ) -> str | None:
     """Why this message must not go now (None when it should)."""
     status, phone = volunteer
+    if message.volunteer_id is None and message.kind in TO_STRANGERS:
+        return None
     if status is None or phone is None:
         return "volunteer gone"
     if status is VolunteerStatus.opted_out and message.kind is not MessageKind.opted_in:

@@ -18,6 +18,7 @@ class InboxKind(enum.StrEnum):
     answer. late: an answer after the call-up closed. checkin: a status word during a deployment
     (ENROUTE, LATE 15, ...) a coordinator should see. welfare: no answer to a welfare check in time.
     unknown_sender: a text from a phone we do not know that is not JOIN (someone with a new number?).
+    leave: a volunteer texted LEAVE: a person erases them and tells them.
     """
 
     unreadable = "unreadable"
@@ -26,6 +27,7 @@ class InboxKind(enum.StrEnum):
     checkin = "checkin"
     welfare = "welfare"
     unknown_sender = "unknown_sender"
+    leave = "leave"
 
 
 class InboxItem(Base):

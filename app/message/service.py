@@ -21,6 +21,7 @@ from app.message.models import (
     Receipt,
 )
 from app.queue import HIGH, LOW, PendingJob, enqueue_after_commit, messages_job_id
+from app.volunteer.models import Volunteer
 
 BATCH_SIZE = 20  # messages per send job: one RQ job and one claiming transaction for many sends
 
@@ -47,14 +48,15 @@ def queue_for(kind: MessageKind) -> str:
 
 def outbound(
     *,
-    volunteer_id: int,
+    volunteer_id: int | None,
     to: str,
     kind: MessageKind,
     body: str,
     callout_id: int | None = None,
     incident_id: int | None = None,
 ) -> Message:
-    """A new outbound SMS row, not yet added to a session."""
+    """A new outbound SMS row, not yet added to a session; volunteer_id is None only for a phone we do
+    not know yet (a sign-up's code, the JOIN link)."""
     return Message(
         direction=Direction.outbound,
         kind=kind,
@@ -67,6 +69,12 @@ def outbound(
         status=MessageStatus.pending,
         attempts=0,
     )
+
+
+def respond(session: Session, volunteer: Volunteer, kind: MessageKind, body: str) -> None:
+    """Queue an answer to a volunteer's own number (none once they are erased)."""
+    if volunteer.phone is not None:
+        queue_all(session, [outbound(volunteer_id=volunteer.id, to=volunteer.phone, kind=kind, body=body)])
 
 
 def queue_all(session: Session, messages: Sequence[Message]) -> None:

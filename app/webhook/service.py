@@ -30,9 +30,10 @@ from app.inbox.service import add_item, close_welfare_items
 from app.incident.models import Incident, IncidentStatus
 from app.incident.service import lock_incident
 from app.message.models import Message, MessageKind, Receipt
-from app.message.service import inbound_insert, link_inbound, outbound, queue_all
+from app.message.service import inbound_insert, link_inbound, outbound, queue_all, respond
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import set_status
+from app.webhook import self_service
 from app.webhook.fields import InboundSms, ReceiptFields
 from app.webhook.models import InboundPending
 from app.webhook.signature import claim, replayed
@@ -66,11 +67,6 @@ def _open_callouts(session: Session, volunteer_id: int, statuses: tuple[CalloutS
             .order_by(Callout.called_at.desc())
         )
     )
-
-
-def _respond(session: Session, volunteer: Volunteer, kind: MessageKind, body: str) -> None:
-    if volunteer.phone is not None:
-        queue_all(session, [outbound(volunteer_id=volunteer.id, to=volunteer.phone, kind=kind, body=body)])
 
 
 def _exercise(session: Session, callouts_: list[Callout]) -> bool:
@@ -206,10 +202,10 @@ def act_on_inbound(
     opt_out_type: str | None,
 ) -> None:
     """Do what a stored SMS asks: answer a call-up, opt out or in, get help, or keep it for a person."""
-    if volunteer is None or volunteer.status is VolunteerStatus.erased:
-        record(session, actor="sms", action="sms.unknown_sender", entity_type="message", entity_id=message.id)
-        return
     reply = intent_of(message.body, opt_out_type)
+    if volunteer is None or volunteer.status is VolunteerStatus.erased:
+        self_service.stranger(session, message=message)
+        return
     actor = f"volunteer:{volunteer.id}"
     match reply.intent:
         case ReplyIntent.STOP:
@@ -232,9 +228,9 @@ def act_on_inbound(
                     entity_type="volunteer",
                     entity_id=volunteer.id,
                 )
-            _respond(session, volunteer, MessageKind.opted_in, text.opted_in_text())
+            respond(session, volunteer, MessageKind.opted_in, text.opted_in_text())
         case ReplyIntent.HELP:
-            _respond(session, volunteer, MessageKind.help, text.help_text())
+            respond(session, volunteer, MessageKind.help, text.help_text())
         case ReplyIntent.YES | ReplyIntent.NO:
             _answer(session, volunteer=volunteer, reply=reply, message=message)
         case (
@@ -243,6 +239,16 @@ def act_on_inbound(
             _checkin(session, volunteer=volunteer, reply=reply, message=message)
         case ReplyIntent.OK:
             _ok(session, volunteer=volunteer, reply=reply, message=message)
+        case ReplyIntent.PAUSE:
+            self_service.pause(session, volunteer=volunteer, reply=reply, message=message)
+        case ReplyIntent.BACK:
+            self_service.back(session, volunteer=volunteer)
+        case ReplyIntent.STATUS:
+            self_service.status(session, volunteer=volunteer)
+        case ReplyIntent.LEAVE:
+            self_service.leave(session, volunteer=volunteer, message=message)
+        case ReplyIntent.JOIN:
+            self_service.already_joined(session, volunteer=volunteer)
         case ReplyIntent.AMBIGUOUS:
             _unclear(session, volunteer=volunteer, message=message)
         case _:
@@ -295,7 +301,7 @@ def _unreadable(session: Session, *, volunteer: Volunteer, message: Message) -> 
         note="could not read this reply",
         callout=_only(waiting),
     )
-    _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
+    respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
 
 
 def _unclear(session: Session, *, volunteer: Volunteer, message: Message) -> None:
@@ -321,9 +327,9 @@ def _unclear(session: Session, *, volunteer: Volunteer, message: Message) -> Non
         body = text.ask_yes_or_no_text(
             refs=[c.incident_id for c in waiting], exercise=_exercise(session, waiting)
         )
-        _respond(session, volunteer, MessageKind.ask_reference, body)
+        respond(session, volunteer, MessageKind.ask_reference, body)
     else:
-        _respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
+        respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
 
 
 def _placed(session: Session, volunteer: Volunteer, reply: Reply) -> Reply | None:
@@ -352,7 +358,7 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
     if volunteer.status is VolunteerStatus.opted_out:
         note = f"{reply.intent.value} from a volunteer who opted out (STOP)"
         _inbox(session, kind=InboxKind.late, volunteer=volunteer, message=message, note=note)
-        _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
+        respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
         return
     placed = _placed(session, volunteer, reply)
     if placed is None:
@@ -391,7 +397,7 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
             note=f"{reply.intent.value} without a reference, with {len(refs)} call-ups open; asked which",
         )
         body = text.ask_reference_text(refs=refs, exercise=_exercise(session, target))
-        _respond(session, volunteer, MessageKind.ask_reference, body)
+        respond(session, volunteer, MessageKind.ask_reference, body)
         return
     if target is None:
         _inbox(
@@ -402,7 +408,7 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
             note=f"{reply.intent.value} with no call-up to answer"
             + (f" (reference {reply.ref})" if reply.ref is not None else ""),
         )
-        _respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
+        respond(session, volunteer, MessageKind.no_open_callup, text.no_open_callup_text())
         return
     # The incident is locked (inside accept/decline) before the reply row points at it: a write that
     # references the incident takes a key-share lock on it first, and many replies each holding that
@@ -502,9 +508,9 @@ def _checkin(session: Session, *, volunteer: Volunteer, reply: Reply, message: M
             body = text.checkin_which_text(
                 word=word, refs=[c.incident_id for c in deployed], exercise=_exercise(session, deployed)
             )
-            _respond(session, volunteer, MessageKind.ask_reference, body)
+            respond(session, volunteer, MessageKind.ask_reference, body)
         else:
-            _respond(session, volunteer, MessageKind.unknown_reply, text.no_deployment_text())
+            respond(session, volunteer, MessageKind.unknown_reply, text.no_deployment_text())
         return
     callout = deployed[0]
     incident = lock_incident_for(session, callout)

@@ -6,7 +6,7 @@ records each consent as given (wording, version, time, scope). Volunteers gain h
 their phone was verified, a pause's end, the yearly availability check, the last expiry reminder and a
 permanent delivery failure; credentials remember the nearest expiry reminder sent. New message kinds for
 codes, answers to the volunteer's own commands and the reserve's upkeep; a new volunteer status
-(inactive) and inbox kind (unknown_sender).
+(inactive) and inbox kinds (unknown_sender, leave).
 
 Revision ID: 0014
 Revises: 0013
@@ -51,6 +51,7 @@ def upgrade() -> None:
         op.execute(f"ALTER TYPE message_kind ADD VALUE IF NOT EXISTS '{kind}'")
     op.execute("ALTER TYPE volunteer_status ADD VALUE IF NOT EXISTS 'inactive'")
     op.execute("ALTER TYPE inbox_kind ADD VALUE IF NOT EXISTS 'unknown_sender'")
+    op.execute("ALTER TYPE inbox_kind ADD VALUE IF NOT EXISTS 'leave'")
     _volunteers()
     op.add_column("credentials", sa.Column("expiry_reminded_days", sa.SmallInteger(), nullable=True))
     _consents()
@@ -161,7 +162,7 @@ def downgrade() -> None:
     # them become the nearest value there was).
     op.execute("UPDATE volunteers SET status = 'paused' WHERE status::text = 'inactive'")
     _rebuild("volunteer_status", "volunteers", "status", ("active", "paused", "opted_out", "erased"))
-    op.execute("DELETE FROM inbox_items WHERE kind::text = 'unknown_sender'")
+    op.execute("DELETE FROM inbox_items WHERE kind::text IN ('unknown_sender', 'leave')")
     _rebuild("inbox_kind", "inbox_items", "kind", ("unreadable", "ambiguous", "late", "checkin", "welfare"))
     kinds = ", ".join(f"'{k}'" for k in NEW_KINDS)
     op.execute(f"UPDATE messages SET kind = 'help' WHERE kind::text IN ({kinds})")  # noqa: S608 (constants)

@@ -249,3 +249,49 @@ def test_twilio_default_opt_out_words_are_all_there():
 )
 def test_twilio_keyword_matches_only_a_whole_message(body, keyword):
     assert twilio_keyword(body) == keyword
+
+
+@pytest.mark.parametrize(
+    ("body", "days", "until"),
+    [
+        ("PAUSE", None, None),
+        ("pause", None, None),
+        ("PAUSE 7D", 7, None),
+        ("pause 2w", 14, None),
+        ("Pause 3 days", 3, None),
+        ("pause for a week", 7, None),
+        ("PAUSE UNTIL 24 DEC", None, (24, 12)),
+        ("pause until 24 December", None, (24, 12)),
+        ("pause until 24/12", None, (24, 12)),
+    ],
+)
+def test_pause_and_how_long(body: str, days: int | None, until: tuple[int, int] | None) -> None:
+    assert parse_reply(body) == Reply(ReplyIntent.PAUSE, days=days, until=until)
+
+
+@pytest.mark.parametrize(
+    "body", ["pause 0d", "pause 400 days", "pause until 31 feb", "pause until 3 smarch", "pause maybe"]
+)
+def test_a_pause_we_cannot_place_is_unknown_never_a_pause(body: str) -> None:
+    assert parse_reply(body).intent is ReplyIntent.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("body", "intent"),
+    [
+        ("BACK", ReplyIntent.BACK),
+        ("I'm back", ReplyIntent.BACK),
+        ("resume", ReplyIntent.BACK),
+        ("STATUS", ReplyIntent.STATUS),
+        ("status?", ReplyIntent.STATUS),
+        ("LEAVE", ReplyIntent.LEAVE),
+        ("JOIN", ReplyIntent.JOIN),
+    ],
+)
+def test_the_volunteers_own_commands(body: str, intent: ReplyIntent) -> None:
+    assert parse_reply(body).intent is intent
+
+
+@pytest.mark.parametrize("body", ["back later, no", "status of call-up 14 please", "leave me out of it"])
+def test_a_command_is_only_the_whole_message(body: str) -> None:
+    assert parse_reply(body).intent not in {ReplyIntent.BACK, ReplyIntent.STATUS, ReplyIntent.LEAVE}

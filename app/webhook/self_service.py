@@ -1,0 +1,236 @@
+"""What a volunteer can do for themselves by SMS (PAUSE, BACK, STATUS, LEAVE), and a stranger's text.
+
+Each command is answered at once. A pause is a status (`paused`, with `paused_until` or none for "until
+BACK"), so selection, which calls only active people, never calls a paused one; a pause that reaches its
+end is ended by the reconciler (`resume_due_pauses`). PAUSE releases the volunteer from call-ups they
+are waiting on or confirmed for, through the engine's one way out, so each need is filled by someone
+else. A number paused because it failed for good is not resumed by the clock, nor by BACK: its owner
+must give us a working number first. LEAVE is not acted on by one unconfirmed text: it goes to the
+coordinators' inbox for the erasure path, and the volunteer is told so. A stranger's text (JOIN too)
+goes to the inbox and is answered with the sign-up link when SIGNUP_URL is set.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from alerts import text
+from alerts.replies import MAX_PAUSE_DAYS, Reply
+from app.audit.service import record
+from app.callout import service as callouts
+from app.callout.models import Callout, CalloutStatus
+from app.inbox.models import InboxKind
+from app.inbox.service import add_item
+from app.incident.models import Incident, IncidentStatus
+from app.message.models import Message, MessageKind
+from app.message.service import outbound, queue_all, respond
+from app.settings import get_settings
+from app.volunteer.models import Credential, Volunteer, VolunteerStatus
+from app.volunteer.service import UK, today_uk
+
+JOIN_LINK_EVERY = timedelta(days=1)  # a stranger's texts get the sign-up link at most this often
+
+
+def pause_end(reply: Reply, *, now: datetime) -> datetime | None:
+    """When a PAUSE ends: N days from now, or the start (UK time) of the next such day within a year;
+    None when the day has no such date within a year (29 Feb) or the pause has no end (until BACK)."""
+    if reply.days is not None:
+        return now + timedelta(days=reply.days)
+    if reply.until is None:
+        return None
+    day, month = reply.until
+    today = now.astimezone(UK).date()
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if today < candidate <= today + timedelta(days=MAX_PAUSE_DAYS):
+            return datetime.combine(candidate, time(0), tzinfo=UK).astimezone(UTC)
+    return None
+
+
+def _answer(session: Session, volunteer: Volunteer, body: str) -> None:
+    respond(session, volunteer, MessageKind.self_service, body)
+
+
+def _day_text(moment: datetime) -> str:
+    local = moment.astimezone(UK)
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def pause(session: Session, *, volunteer: Volunteer, reply: Reply, message: Message) -> None:
+    """PAUSE [7D | 2W | UNTIL 24 DEC]: no call-ups until then, released from open ones, confirmed."""
+    if volunteer.status not in (VolunteerStatus.active, VolunteerStatus.paused, VolunteerStatus.inactive):
+        return
+    until = pause_end(reply, now=datetime.now(UTC))
+    if until is None and reply.until is not None:
+        add_item(
+            session,
+            kind=InboxKind.unreadable,
+            volunteer_id=volunteer.id,
+            message_id=message.id,
+            note="a PAUSE until a day with no date within a year",
+        )
+        respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
+        return
+    held = session.scalars(
+        select(Callout.incident_id)
+        .join(Incident, Incident.id == Callout.incident_id)
+        .where(
+            Callout.volunteer_id == volunteer.id,
+            Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
+            Incident.status == IncidentStatus.open,
+        )
+        .order_by(Callout.incident_id)
+    ).all()
+    callouts.release_volunteer(
+        session, volunteer_id=volunteer.id, reason="paused by the volunteer", status=VolunteerStatus.paused
+    )
+    volunteer.paused_until = until
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="volunteer.paused",
+        entity_type="volunteer",
+        entity_id=volunteer.id,
+        detail={"until": until.isoformat() if until else None, "released": list(held)},
+    )
+    back_on = _day_text(until) if until else None
+    _answer(session, volunteer, text.paused_text(back_on=back_on, released=list(held)))
+
+
+def back(session: Session, *, volunteer: Volunteer) -> None:
+    """BACK: a paused or inactive volunteer is active again (not one whose number failed for good)."""
+    returning = volunteer.status in (VolunteerStatus.paused, VolunteerStatus.inactive)
+    if not returning or volunteer.phone_failed_at is not None:
+        _answer(session, volunteer, text.not_paused_text() if not returning else text.unknown_reply_text())
+        return
+    volunteer.status = VolunteerStatus.active
+    volunteer.paused_until = None
+    volunteer.available_confirmed_at = datetime.now(UTC)
+    volunteer.available_asked_at = None
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="volunteer.back",
+        entity_type="volunteer",
+        entity_id=volunteer.id,
+    )
+    _answer(session, volunteer, text.back_text())
+
+
+def status(session: Session, *, volunteer: Volunteer) -> None:
+    """STATUS: active or paused (until when), skills with expiry dates, open call-ups."""
+    state = volunteer.status.value.replace("_", " ")
+    if volunteer.status is VolunteerStatus.paused:
+        state = f"paused until {_day_text(volunteer.paused_until)}" if volunteer.paused_until else "paused"
+    today = today_uk()
+    skills = []
+    for code, expires in session.execute(
+        select(Credential.skill_code, Credential.expires_on)
+        .where(Credential.volunteer_id == volunteer.id)
+        .order_by(Credential.skill_code)
+    ):
+        if expires is None:
+            skills.append(code)
+        else:
+            word = "expired" if expires < today else "expires"
+            skills.append(f"{code} ({word} {expires.day} {expires:%b %Y})")
+    open_callups = [
+        f"{ref} {'confirmed' if state_ is CalloutStatus.accepted else 'waiting for your answer'}"
+        for ref, state_ in session.execute(
+            select(Callout.incident_id, Callout.status)
+            .join(Incident, Incident.id == Callout.incident_id)
+            .where(
+                Callout.volunteer_id == volunteer.id,
+                Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
+                Incident.status == IncidentStatus.open,
+            )
+            .order_by(Callout.incident_id)
+        )
+    ]
+    _answer(session, volunteer, text.status_text(state=state, skills=skills, callups=open_callups))
+
+
+def leave(session: Session, *, volunteer: Volunteer, message: Message) -> None:
+    """LEAVE: to the coordinators' inbox for erasure, and the volunteer told what happens next."""
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="volunteer.asked_to_leave",
+        entity_type="volunteer",
+        entity_id=volunteer.id,
+        detail={"needs_coordinator": True},
+    )
+    add_item(
+        session,
+        kind=InboxKind.leave,
+        volunteer_id=volunteer.id,
+        message_id=message.id,
+        note="asks to leave: erase them (DELETE /api/v1/volunteers/{id}) and tell them",
+    )
+    _answer(session, volunteer, text.leave_received_text())
+
+
+def already_joined(session: Session, *, volunteer: Volunteer) -> None:
+    """JOIN from someone already on the reserve."""
+    _answer(session, volunteer, text.already_joined_text())
+
+
+def stranger(session: Session, *, message: Message) -> None:
+    """A text from a phone we do not know (JOIN, or a volunteer with a new phone): it goes to the inbox
+    for a person, and is answered at most once a day per number, with the sign-up link when one is set."""
+    record(session, actor="sms", action="sms.unknown_sender", entity_type="message", entity_id=message.id)
+    add_item(
+        session,
+        kind=InboxKind.unknown_sender,
+        volunteer_id=None,
+        message_id=message.id,
+        note="a text from a number not on the reserve",
+    )
+    recent = session.scalar(
+        select(Message.id)
+        .where(
+            Message.to_number == message.from_number,
+            Message.kind == MessageKind.join_link,
+            Message.created_at > datetime.now(UTC) - JOIN_LINK_EVERY,
+        )
+        .limit(1)
+    )
+    if recent is None and message.from_number:
+        body = text.join_link_text(url=get_settings().signup_url or None)
+        link = outbound(volunteer_id=None, to=message.from_number, kind=MessageKind.join_link, body=body)
+        queue_all(session, [link])
+
+
+def resume_due_pauses(session: Session) -> int:
+    """End the pauses whose end has come (not a failed number's): active again, and told so."""
+    resumed = session.execute(
+        update(Volunteer)
+        .where(
+            Volunteer.status == VolunteerStatus.paused,
+            Volunteer.paused_until.is_not(None),
+            Volunteer.paused_until <= datetime.now(UTC),
+            Volunteer.phone_failed_at.is_(None),
+        )
+        .values(status=VolunteerStatus.active, paused_until=None)
+        .returning(Volunteer.id, Volunteer.phone)
+    ).all()
+    messages = [
+        outbound(volunteer_id=i, to=phone, kind=MessageKind.self_service, body=text.back_text())
+        for i, phone in resumed
+        if phone is not None
+    ]
+    if messages:
+        queue_all(session, messages)
+    for volunteer_id, _ in resumed:
+        record(
+            session,
+            actor="system",
+            action="volunteer.pause_ended",
+            entity_type="volunteer",
+            entity_id=volunteer_id,
+        )
+    return len(resumed)
