@@ -45,6 +45,9 @@ def list_volunteers(
     near: Annotated[str | None, Query(description="lon,lat of the search centre")] = None,
     within_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
     status_: Annotated[VolunteerStatus | None, Query(alias="status")] = None,
+    phone_failed: Annotated[
+        bool | None, Query(description="true: only numbers that failed for good, to correct")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> VolunteerPage:
@@ -53,7 +56,14 @@ def list_volunteers(
     if within_km is not None and centre is None:
         raise InvalidInput("within_km needs near=lon,lat")
     items, total = service.list_volunteers(
-        session, skill=skill, near=centre, within=within_km, status=status_, limit=limit, offset=offset
+        session,
+        skill=skill,
+        near=centre,
+        within=within_km,
+        status=status_,
+        phone_failed=phone_failed,
+        limit=limit,
+        offset=offset,
     )
     return VolunteerPage(
         items=[service.to_read(v, distance=d) for v, d in items], total=total, limit=limit, offset=offset

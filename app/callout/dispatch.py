@@ -4,7 +4,7 @@ permanent errors mark the person). The lease mechanics are the message layer's (
 """
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -135,7 +135,11 @@ def _act_on_code(session: Session, *, message: Message, code: int | None) -> Non
             detail={"code": code},
         )
         callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out")
-    elif number_invalid(code) and volunteer.status is VolunteerStatus.active:
+    elif number_invalid(code) and volunteer.phone_failed_at is None:
+        # Marked whatever their status, so administrators see every number that needs correcting.
+        volunteer.phone_failed_at = datetime.now(UTC)
+        volunteer.phone_failure_code = code
+    if number_invalid(code) and volunteer.status is VolunteerStatus.active:
         callouts.release_volunteer(
             session,
             volunteer_id=volunteer.id,

@@ -193,6 +193,9 @@ class VolunteerRead(BaseModel):
     availability: list[WindowRead]
     unavailable: list[UnavailableRead]
     last_called_at: datetime | None
+    paused_until: datetime | None = None  # a PAUSE with an end (status paused without it: until BACK)
+    phone_failed_at: datetime | None = None  # the number failed for good: correct it
+    phone_failure_code: int | None = None
     created_at: datetime
     updated_at: datetime
     distance_km: float | None = None

@@ -242,6 +242,8 @@ def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpda
         if owner is not None and owner != volunteer_id:
             raise Conflict(f"phone {data.phone} already belongs to another volunteer")
         volunteer.phone = data.phone
+        volunteer.phone_failed_at = None  # a new number is tried afresh
+        volunteer.phone_failure_code = None
     if data.name is not None:
         volunteer.name = data.name.strip()
     if data.location is not None:
@@ -315,13 +317,18 @@ def list_volunteers(
     near: GeoPoint | None = None,
     within: float | None = None,
     status: VolunteerStatus | None = None,
+    phone_failed: bool | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[tuple[Volunteer, float | None]], int]:
-    """A page of volunteers, optionally holding a valid skill and within `within` km of `near`."""
+    """A page of volunteers, optionally holding a valid skill and within `within` km of `near`, or
+    only those whose number failed for good (`phone_failed`), for an administrator to correct."""
     conditions: list[Any] = [Volunteer.status != VolunteerStatus.erased]
     if status is not None:
         conditions.append(Volunteer.status == status)
+    if phone_failed is not None:
+        failed = Volunteer.phone_failed_at.is_not(None)
+        conditions.append(failed if phone_failed else ~failed)
     if skill is not None:
         check_skill_codes(session, [skill])
         valid = select(Credential.id).where(
@@ -377,6 +384,9 @@ def to_read(volunteer: Volunteer, *, distance: float | None = None) -> Volunteer
             for p in volunteer.unavailable
         ],
         last_called_at=volunteer.last_called_at,
+        paused_until=volunteer.paused_until,
+        phone_failed_at=volunteer.phone_failed_at,
+        phone_failure_code=volunteer.phone_failure_code,
         created_at=volunteer.created_at,
         updated_at=volunteer.updated_at,
         distance_km=distance,

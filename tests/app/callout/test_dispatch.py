@@ -20,7 +20,7 @@ from app.message.service import outbound, queue_all, queue_for
 from app.queue import HIGH, LOW, QUEUE_ORDER
 from app.settings import Settings
 from app.volunteer.models import Volunteer, VolunteerStatus
-from tests.app.reserve import add_volunteer, incident_body
+from tests.app.reserve import add_volunteer, incident_body, next_phone
 from tests.app.twilio import new_sid, receipt_form, signed_post, sms
 
 RETRY = retry.RetryPolicy(max_attempts=3, base_s=4.0, cap_s=8.0)
@@ -110,8 +110,29 @@ def test_permanent_errors_are_not_retried_and_mark_the_volunteer(
         is None
     )
     assert callup.status is MessageStatus.failed and callup.error_code == code
-    volunteer = db.get_one(Callout, callup.callout_id).volunteer_id
-    assert db.get_one(Volunteer, volunteer).status is status
+    volunteer = db.get_one(Volunteer, db.get_one(Callout, callup.callout_id).volunteer_id)
+    assert volunteer.status is status
+    failed = status is VolunteerStatus.paused  # a number that cannot take SMS, not an opt-out
+    marked = (volunteer.phone_failed_at is not None, volunteer.phone_failure_code)
+    assert marked == (failed, code if failed else None)
+
+
+def test_a_failed_number_is_listed_for_admins_and_a_new_number_clears_it(
+    db: Session, client: TestClient, admin: dict[str, str], callup: Message
+) -> None:
+    error = PermanentSendError("not a mobile", code=21614)
+    dispatch.record_failure(
+        db, message_id=callup.id, holder=HOLDER, error=error, retry=RETRY, rng=random.Random(1)
+    )
+    volunteer_id = db.get_one(Callout, callup.callout_id).volunteer_id
+    db.commit()
+    listed = client.get("/api/v1/volunteers", params={"phone_failed": "true"}, headers=admin).json()
+    assert [(v["id"], v["phone_failure_code"]) for v in listed["items"]] == [(volunteer_id, 21614)]
+    changed = client.patch(f"/api/v1/volunteers/{volunteer_id}", json={"phone": next_phone()}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["phone_failed_at"] is None
+    again = client.get("/api/v1/volunteers", params={"phone_failed": "true"}, headers=admin).json()
+    assert again["total"] == 0
 
 
 def test_transient_errors_back_off_then_fail(db: Session, callup: Message) -> None:
