@@ -55,6 +55,21 @@ def _answer(session: Session, volunteer: Volunteer, body: str) -> None:
     respond(session, volunteer, MessageKind.self_service, body)
 
 
+def _open_callups(session: Session, volunteer_id: int) -> list[tuple[int, CalloutStatus]]:
+    """(incident ref, status) of the call-ups that hold a volunteer: called or accepted, incident open."""
+    rows = session.execute(
+        select(Callout.incident_id, Callout.status)
+        .join(Incident, Incident.id == Callout.incident_id)
+        .where(
+            Callout.volunteer_id == volunteer_id,
+            Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
+            Incident.status == IncidentStatus.open,
+        )
+        .order_by(Callout.incident_id)
+    )
+    return [(ref, status) for ref, status in rows]
+
+
 def _day_text(moment: datetime) -> str:
     local = moment.astimezone(UK)
     return f"{local:%a} {local.day} {local:%b}"
@@ -75,16 +90,7 @@ def pause(session: Session, *, volunteer: Volunteer, reply: Reply, message: Mess
         )
         respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
         return
-    held = session.scalars(
-        select(Callout.incident_id)
-        .join(Incident, Incident.id == Callout.incident_id)
-        .where(
-            Callout.volunteer_id == volunteer.id,
-            Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
-            Incident.status == IncidentStatus.open,
-        )
-        .order_by(Callout.incident_id)
-    ).all()
+    held = [ref for ref, _ in _open_callups(session, volunteer.id)]
     callouts.release_volunteer(
         session, volunteer_id=volunteer.id, reason="paused by the volunteer", status=VolunteerStatus.paused
     )
@@ -140,16 +146,7 @@ def status(session: Session, *, volunteer: Volunteer) -> None:
             skills.append(f"{code} ({word} {expires.day} {expires:%b %Y})")
     open_callups = [
         f"{ref} {'confirmed' if state_ is CalloutStatus.accepted else 'waiting for your answer'}"
-        for ref, state_ in session.execute(
-            select(Callout.incident_id, Callout.status)
-            .join(Incident, Incident.id == Callout.incident_id)
-            .where(
-                Callout.volunteer_id == volunteer.id,
-                Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
-                Incident.status == IncidentStatus.open,
-            )
-            .order_by(Callout.incident_id)
-        )
+        for ref, state_ in _open_callups(session, volunteer.id)
     ]
     _answer(session, volunteer, text.status_text(state=state, skills=skills, callups=open_callups))
 
