@@ -366,7 +366,8 @@ _MONTHS = {
 }
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
-_BACK = {("back",), ("im", "back"), ("i", "am", "back"), ("resume",), ("unpause",), ("back", "on")}
+# Only these: "I'm back" already answers a welfare check ("home safe"), so it is not a BACK.
+_BACK = {("back",), ("resume",), ("unpause",), ("back", "on")}
 MAX_PAUSE_DAYS = 366  # a longer pause is leaving: STOP or LEAVE say that honestly
 
 

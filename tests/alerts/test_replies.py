@@ -280,7 +280,7 @@ def test_a_pause_we_cannot_place_is_unknown_never_a_pause(body: str) -> None:
     ("body", "intent"),
     [
         ("BACK", ReplyIntent.BACK),
-        ("I'm back", ReplyIntent.BACK),
+        ("I'm back", ReplyIntent.OK),  # the answer to a welfare check, not the end of a pause
         ("resume", ReplyIntent.BACK),
         ("STATUS", ReplyIntent.STATUS),
         ("status?", ReplyIntent.STATUS),

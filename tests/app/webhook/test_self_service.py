@@ -47,7 +47,7 @@ def test_a_paused_volunteer_is_not_called_and_back_makes_them_callable(
     assert "until you reply BACK" in last_answer(db, volunteer).body
     first = declare(client, coordinator)
     assert need(client, coordinator, first["id"])["called"] == 0
-    text(client, volunteer, "I'm back")
+    text(client, volunteer, "Resume")
     db.refresh(volunteer)
     assert (volunteer.status, volunteer.paused_until) == (VolunteerStatus.active, None)
     assert volunteer.available_confirmed_at is not None
