@@ -478,6 +478,24 @@ def replace_failed(session: Session, *, callout_id: int, reason: str) -> None:
         settle_need(session, incident=incident, need=need)
 
 
+def open_callouts(
+    session: Session, volunteer_id: int, statuses: tuple[CalloutStatus, ...] = ENGAGED
+) -> list[Callout]:
+    """A volunteer's call-ups in these states in incidents still open, the newest call first."""
+    return list(
+        session.scalars(
+            select(Callout)
+            .join(Incident, Incident.id == Callout.incident_id)
+            .where(
+                Callout.volunteer_id == volunteer_id,
+                Callout.status.in_(statuses),
+                Incident.status == IncidentStatus.open,
+            )
+            .order_by(Callout.called_at.desc())
+        )
+    )
+
+
 def _engaged(volunteer_id: int) -> Select[Callout]:
     """A volunteer's call-ups that hold them: called or accepted, in incidents still open."""
     return (

@@ -19,10 +19,9 @@ from alerts import text
 from alerts.replies import MAX_PAUSE_DAYS, Reply
 from app.audit.service import record
 from app.callout import service as callouts
-from app.callout.models import Callout, CalloutStatus
+from app.callout.models import CalloutStatus
 from app.inbox.models import InboxKind
 from app.inbox.service import add_item
-from app.incident.models import Incident, IncidentStatus
 from app.message.models import Message, MessageKind
 from app.message.service import outbound, queue_all, respond
 from app.settings import get_settings
@@ -55,19 +54,9 @@ def _answer(session: Session, volunteer: Volunteer, body: str) -> None:
     respond(session, volunteer, MessageKind.self_service, body)
 
 
-def _open_callups(session: Session, volunteer_id: int) -> list[tuple[int, CalloutStatus]]:
-    """(incident ref, status) of the call-ups that hold a volunteer: called or accepted, incident open."""
-    rows = session.execute(
-        select(Callout.incident_id, Callout.status)
-        .join(Incident, Incident.id == Callout.incident_id)
-        .where(
-            Callout.volunteer_id == volunteer_id,
-            Callout.status.in_((CalloutStatus.called, CalloutStatus.accepted)),
-            Incident.status == IncidentStatus.open,
-        )
-        .order_by(Callout.incident_id)
-    )
-    return [(ref, status) for ref, status in rows]
+def _open_refs(session: Session, volunteer_id: int) -> list[tuple[int, CalloutStatus]]:
+    """(incident ref, status) of the call-ups that hold a volunteer, by ref."""
+    return sorted((c.incident_id, c.status) for c in callouts.open_callouts(session, volunteer_id))
 
 
 def _day_text(moment: datetime) -> str:
@@ -75,22 +64,18 @@ def _day_text(moment: datetime) -> str:
     return f"{local:%a} {local.day} {local:%b}"
 
 
-def pause(session: Session, *, volunteer: Volunteer, reply: Reply, message: Message) -> None:
-    """PAUSE [7D | 2W | UNTIL 24 DEC]: no call-ups until then, released from open ones, confirmed."""
+def pause(session: Session, *, volunteer: Volunteer, reply: Reply) -> bool:
+    """PAUSE [7D | 2W | UNTIL 24 DEC]: no call-ups until then, released from open ones, confirmed.
+
+    False, doing nothing, when it cannot be a pause: a day with no date within a year (29 Feb), or a
+    volunteer who cannot be paused (opted out); the caller keeps it for a person as unreadable.
+    """
     if volunteer.status not in (VolunteerStatus.active, VolunteerStatus.paused, VolunteerStatus.inactive):
-        return
+        return False
     until = pause_end(reply, now=datetime.now(UTC))
     if until is None and reply.until is not None:
-        add_item(
-            session,
-            kind=InboxKind.unreadable,
-            volunteer_id=volunteer.id,
-            message_id=message.id,
-            note="a PAUSE until a day with no date within a year",
-        )
-        respond(session, volunteer, MessageKind.unknown_reply, text.unknown_reply_text())
-        return
-    held = [ref for ref, _ in _open_callups(session, volunteer.id)]
+        return False
+    held = [ref for ref, _ in _open_refs(session, volunteer.id)]
     callouts.release_volunteer(
         session, volunteer_id=volunteer.id, reason="paused by the volunteer", status=VolunteerStatus.paused
     )
@@ -101,10 +86,11 @@ def pause(session: Session, *, volunteer: Volunteer, reply: Reply, message: Mess
         action="volunteer.paused",
         entity_type="volunteer",
         entity_id=volunteer.id,
-        detail={"until": until.isoformat() if until else None, "released": list(held)},
+        detail={"until": until.isoformat() if until else None, "released": held},
     )
     back_on = _day_text(until) if until else None
-    _answer(session, volunteer, text.paused_text(back_on=back_on, released=list(held)))
+    _answer(session, volunteer, text.paused_text(back_on=back_on, released=held))
+    return True
 
 
 def back(session: Session, *, volunteer: Volunteer) -> None:
@@ -146,7 +132,7 @@ def status(session: Session, *, volunteer: Volunteer) -> None:
             skills.append(f"{code} ({word} {expires.day} {expires:%b %Y})")
     open_callups = [
         f"{ref} {'confirmed' if state_ is CalloutStatus.accepted else 'waiting for your answer'}"
-        for ref, state_ in _open_callups(session, volunteer.id)
+        for ref, state_ in _open_refs(session, volunteer.id)
     ]
     _answer(session, volunteer, text.status_text(state=state, skills=skills, callups=open_callups))
 

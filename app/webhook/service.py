@@ -54,21 +54,6 @@ def intent_of(body: str, opt_out_type: str | None) -> Reply:
     return reply
 
 
-def _open_callouts(session: Session, volunteer_id: int, statuses: tuple[CalloutStatus, ...]) -> list[Callout]:
-    return list(
-        session.scalars(
-            select(Callout)
-            .join(Incident, Incident.id == Callout.incident_id)
-            .where(
-                Callout.volunteer_id == volunteer_id,
-                Callout.status.in_(statuses),
-                Incident.status == IncidentStatus.open,
-            )
-            .order_by(Callout.called_at.desc())
-        )
-    )
-
-
 def _exercise(session: Session, callouts_: list[Callout]) -> bool:
     ids = {c.incident_id for c in callouts_}
     return bool(ids) and all(session.get_one(Incident, i).exercise for i in ids)
@@ -80,13 +65,13 @@ def _target(session: Session, volunteer: Volunteer, reply: Reply) -> Callout | l
         return session.scalar(
             select(Callout).where(Callout.incident_id == reply.ref, Callout.volunteer_id == volunteer.id)
         )
-    waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called,))
+    waiting = callouts.open_callouts(session, volunteer.id, (CalloutStatus.called,))
     if len(waiting) == 1:
         return waiting[0]
     if len(waiting) > 1:
         return waiting
     if reply.intent is ReplyIntent.NO:
-        accepted = _open_callouts(session, volunteer.id, (CalloutStatus.accepted,))
+        accepted = callouts.open_callouts(session, volunteer.id, (CalloutStatus.accepted,))
         return accepted[0] if len(accepted) == 1 else (accepted or None)
     since = datetime.now(UTC) - LATE_ANSWER_WINDOW
     return session.scalar(
@@ -240,7 +225,8 @@ def act_on_inbound(
         case ReplyIntent.OK:
             _ok(session, volunteer=volunteer, reply=reply, message=message)
         case ReplyIntent.PAUSE:
-            self_service.pause(session, volunteer=volunteer, reply=reply, message=message)
+            if not self_service.pause(session, volunteer=volunteer, reply=reply):
+                _unreadable(session, volunteer=volunteer, message=message)
         case ReplyIntent.BACK:
             self_service.back(session, volunteer=volunteer)
         case ReplyIntent.STATUS:
@@ -292,7 +278,7 @@ def _unreadable(session: Session, *, volunteer: Volunteer, message: Message) -> 
         entity_id=message.id,
         detail={"needs_coordinator": True},
     )
-    waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called, CalloutStatus.accepted))
+    waiting = callouts.open_callouts(session, volunteer.id)
     _inbox(
         session,
         kind=InboxKind.unreadable,
@@ -306,7 +292,7 @@ def _unreadable(session: Session, *, volunteer: Volunteer, message: Message) -> 
 
 def _unclear(session: Session, *, volunteer: Volunteer, message: Message) -> None:
     """A reply that could be a yes or a no: asked back (never taken as a YES) and kept for a coordinator."""
-    waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called,))
+    waiting = callouts.open_callouts(session, volunteer.id, (CalloutStatus.called,))
     record(
         session,
         actor=f"volunteer:{volunteer.id}",
@@ -345,7 +331,7 @@ def _placed(session: Session, volunteer: Volunteer, reply: Reply) -> Reply | Non
         select(Callout).where(Callout.incident_id == number, Callout.volunteer_id == volunteer.id)
     )
     if mine is not None:
-        waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called, CalloutStatus.accepted))
+        waiting = callouts.open_callouts(session, volunteer.id)
         if mine not in waiting and waiting:
             return None
         return replace(reply, ref=number, number=None)
@@ -366,13 +352,13 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
         return
     reply = placed
     if reply.intent is ReplyIntent.YES and reply.ref is None:
-        waiting = _open_callouts(session, volunteer.id, (CalloutStatus.called,))
+        waiting = callouts.open_callouts(session, volunteer.id, (CalloutStatus.called,))
         bare = reply.minutes is None and not reply.enroute
         if not waiting and bare and welfare.pending_welfare(session, volunteer_id=volunteer.id):
             # A bare YES (or 👍) with no call-up waiting answers the welfare check it was asked.
             _ok(session, volunteer=volunteer, reply=replace(reply, intent=ReplyIntent.OK), message=message)
             return
-        accepted = _open_callouts(session, volunteer.id, (CalloutStatus.accepted,))
+        accepted = callouts.open_callouts(session, volunteer.id, (CalloutStatus.accepted,))
         if not waiting and len(accepted) == 1 and (reply.enroute or reply.minutes is not None):
             # "Yes, on my way" from someone already confirmed is a check-in, not a second YES.
             enroute = replace(reply, intent=ReplyIntent.ENROUTE if reply.enroute else ReplyIntent.ETA)
@@ -484,7 +470,7 @@ def _checkin(session: Session, *, volunteer: Volunteer, reply: Reply, message: M
         reply = replace(reply, ref=reply.number, number=None)  # "omw 14": the deployment's reference
     if reply.ref is not None:
         deployed = [c for c in deployed if c.incident_id == reply.ref]
-    if not deployed and _open_callouts(session, volunteer.id, (CalloutStatus.called,)):
+    if not deployed and callouts.open_callouts(session, volunteer.id, (CalloutStatus.called,)):
         if checkin is Checkin.enroute:  # "on my way" to a call-up waiting for an answer says yes to it
             yes = replace(reply, intent=ReplyIntent.YES, enroute=True)
             _answer(session, volunteer=volunteer, reply=yes, message=message)
