@@ -380,6 +380,43 @@ def already_joined_text() -> str:
     )
 
 
+# Joining at /join: the one-time code, the welcome, and the answer to a duplicate sign-up's update.
+
+CODE_PURPOSES = {
+    "signup": "to join the National Volunteer Reserve",
+    "update": "to update your details with us",
+    "leave": "to leave and erase what we hold",
+}
+
+
+def verification_code_text(*, code: str, purpose: str, minutes: int) -> str:
+    """A one-time code: the code first (phones show it in the notification), what it is for, how long it
+    lasts, and that nobody from us will ask for it."""
+    return _checked(
+        f"{code} is your NVR code {CODE_PURPOSES[purpose]}. It lasts {minutes} min. Never share it. "
+        "Not you? Ignore this.",
+        exercise=False,
+    )
+
+
+def welcome_text() -> str:
+    """After joining: honestly how often they may be called, and how to pause or leave."""
+    return _checked(
+        "NVR: welcome to the National Volunteer Reserve. We text only when an emergency near you needs "
+        "your skills: for most people a few times a year, never a promise. Say YES or NO each time. "
+        "Reply PAUSE for a break, STATUS to see what we hold, LEAVE to go.",
+        exercise=False,
+    )
+
+
+def details_updated_text() -> str:
+    """After a duplicate sign-up was confirmed with its code: the details are the new ones."""
+    return _checked(
+        "NVR: your details on the National Volunteer Reserve are updated. Reply STATUS to see what we hold.",
+        exercise=False,
+    )
+
+
 def coordinator_text(*, ref: int | None, text: str, exercise: bool) -> str:
     """A coordinator's own text to a volunteer, marked as ours (and as a drill when it is one)."""
     return _prefixed(f"NVR {ref}: {_clean(text)}" if ref else f"NVR: {_clean(text)}", exercise)

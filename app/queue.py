@@ -29,7 +29,8 @@ log = structlog.get_logger(__name__)
 HIGH = "nvr-high"
 LOW = "nvr-low"
 DEFAULT = "nvr-default"
-QUEUE_ORDER = (HIGH, DEFAULT, LOW)
+SIGNUP = "nvr-signup"  # sign-ups' codes and welcomes: a surge of joiners waits behind any emergency
+QUEUE_ORDER = (HIGH, DEFAULT, LOW, SIGNUP)
 MESSAGES_JOB = "msgs"  # send jobs' id prefix: msgs-<ids>-<random>, ids as runs like 101_120-135
 _PENDING = "nvr_pending_jobs"
 

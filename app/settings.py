@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # Where a member of the public signs up; a text from a number we do not know is answered with it.
     # Empty: they are told a coordinator will read their text (it is in the inbox either way).
     signup_url: str = ""
+    # Sign-ups one client address may start per window (a community centre shares one address, so this
+    # is generous; each number is also limited to CODES_PER_NUMBER codes an hour, app/signup/service.py).
+    signups_per_client: int = Field(default=30, ge=1)
+    signup_window_s: int = Field(default=600, ge=1)
 
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     basemap_attribution: str = "© OpenStreetMap contributors"

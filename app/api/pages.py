@@ -25,9 +25,9 @@ PAGE_HEADERS = {
 STATIC_CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
-def page_policy(basemap_url: str, *, style_hashes: Sequence[str] = ()) -> str:
+def page_policy(basemap_url: str, *, style_hashes: Sequence[str] = (), form_action: str = "'none'") -> str:
     """A Content Security Policy: our own scripts and API only, images also from the basemap's server;
-    inline styles only by their hashes."""
+    inline styles only by their hashes; forms post nowhere unless the page is a form (`'self'`)."""
     images = "'self' data:"
     if basemap_url:
         parts = urlsplit(basemap_url.replace("{s}", "*"))
@@ -35,7 +35,7 @@ def page_policy(basemap_url: str, *, style_hashes: Sequence[str] = ()) -> str:
     styles = " ".join(("'self'", *style_hashes))
     return (
         f"default-src 'none'; script-src 'self'; style-src {styles}; connect-src 'self'; "
-        f"img-src {images}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        f"img-src {images}; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
 
 

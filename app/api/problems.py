@@ -60,7 +60,8 @@ def _busy(detail: str) -> JSONResponse:
     return response
 
 
-def _status_for(exc: Exception) -> int:
+def status_for(exc: Exception) -> int:
+    """The HTTP status a domain error is answered with (500 for anything unexpected)."""
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
@@ -85,7 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(_status_for(exc), exc.title, exc.detail, **exc.extra)
+        return problem(status_for(exc), exc.title, exc.detail, **exc.extra)
 
     @app.exception_handler(GeometryError)
     def _geometry(request: Request, exc: GeometryError) -> JSONResponse:

@@ -15,7 +15,7 @@ from app.area.service import get_area
 from app.audit.models import AuditEvent
 from app.audit.service import record
 from app.auth.models import ApiToken, Role
-from app.auth.throttle import FailureCounter, failure_counter
+from app.auth.throttle import WindowCounter, failure_counter
 from app.db import get_engine, unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 
@@ -128,7 +128,7 @@ def find_token(session: Session, *, token: str) -> ApiToken | None:
 
 
 def authenticate(
-    session: Session, *, token: str | None, client: str, counter: FailureCounter | None = None
+    session: Session, *, token: str | None, client: str, counter: WindowCounter | None = None
 ) -> ApiToken:
     """The live token `client` presented; 401 when there is none, 429 once the client has failed too often.
 
@@ -151,7 +151,7 @@ def authenticate(
         )
     if token is None:
         raise Unauthorized("a bearer token is required (Authorization: Bearer nvr_...)")
-    failures = counter.fail(client)
+    failures = counter.add(client)
     if failures == counter.limit:
         _record_throttled(client=client, failures=failures, window_s=counter.window_s)
     raise Unauthorized("the bearer token is unknown, expired or revoked")

@@ -1,4 +1,5 @@
-"""Counting failed authentications per client, to slow down anyone trying tokens.
+"""Counting events per client in fixed windows: failed authentications (to slow down anyone trying
+tokens) and sign-ups (so one address cannot fill the code queue).
 
 The counter lives in Redis, so every API process shares it and a restart keeps it. Redis is only a queue
 that may be wiped: losing a count merely gives a guesser a fresh window. When Redis does not answer, each
@@ -24,6 +25,7 @@ REDIS_TIMEOUT_S = 0.25  # a throttle must never make a request wait long
 REDIS_RETRY_AFTER_S = 5.0  # after Redis fails, count locally this long before asking it again
 LOCAL_MAX_CLIENTS = 10_000  # bound the local table's memory; expired windows are dropped first
 KEY = "nvr:auth-failures:{}"
+SIGNUP_KEY = "nvr:signups:{}"
 
 
 @dataclass
@@ -32,11 +34,14 @@ class _Window:
     ends_at: float  # time.monotonic()
 
 
-class FailureCounter:
-    """Failed authentications per client in fixed windows, in Redis or, while it is down, in memory."""
+class WindowCounter:
+    """Events per client in fixed windows, in Redis or, while it is down, in memory."""
 
-    def __init__(self, redis: Redis, *, limit: int = FAILURE_LIMIT, window_s: int = WINDOW_S) -> None:
+    def __init__(
+        self, redis: Redis, *, limit: int = FAILURE_LIMIT, window_s: int = WINDOW_S, key: str = KEY
+    ) -> None:
         self.redis = redis
+        self.key = key
         self.limit = limit
         self.window_s = window_s
         self._lock = threading.Lock()
@@ -44,15 +49,15 @@ class FailureCounter:
         self._redis_down_until = 0.0
 
     def blocked_for(self, client: str) -> int | None:
-        """Seconds until `client` may try again, or None when it has not failed too often."""
+        """Seconds until `client` may try again, or None when it has not reached the limit."""
         failures, left = self._read(client)
         return max(1, left) if failures >= self.limit else None
 
-    def fail(self, client: str) -> int:
-        """Count one failure of `client`; the number of failures in its current window."""
+    def add(self, client: str) -> int:
+        """Count one event of `client`; the number of events in its current window."""
         if self._redis_usable():
             try:
-                key = KEY.format(client)
+                key = self.key.format(client)
                 pipe = self.redis.pipeline()
                 pipe.set(key, 0, ex=self.window_s, nx=True)
                 pipe.incr(key)
@@ -68,8 +73,8 @@ class FailureCounter:
         if self._redis_usable():
             try:
                 pipe = self.redis.pipeline()
-                pipe.get(KEY.format(client))
-                pipe.ttl(KEY.format(client))
+                pipe.get(self.key.format(client))
+                pipe.ttl(self.key.format(client))
                 failures, ttl = pipe.execute()
                 return int(failures or 0), int(ttl)
             except RedisError as exc:
@@ -98,10 +103,22 @@ class FailureCounter:
         self._redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_S
 
 
-@lru_cache
-def failure_counter() -> FailureCounter:
-    """This process's counter, on the configured Redis with short timeouts."""
-    redis = Redis.from_url(
+def _redis() -> Redis:
+    return Redis.from_url(
         get_settings().redis_url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
     )
-    return FailureCounter(redis)
+
+
+@lru_cache
+def failure_counter() -> WindowCounter:
+    """This process's counter of failed authentications, on the configured Redis with short timeouts."""
+    return WindowCounter(_redis())
+
+
+@lru_cache
+def signup_counter() -> WindowCounter:
+    """This process's counter of sign-ups per client address (settings.signups_per_client per window)."""
+    settings = get_settings()
+    return WindowCounter(
+        _redis(), limit=settings.signups_per_client, window_s=settings.signup_window_s, key=SIGNUP_KEY
+    )

@@ -19,12 +19,15 @@ from app.message.delivery import Outgoing
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.retry import RetryPolicy
 from app.message.service import apply_receipts, store_receipt
+from app.signup import codes
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import set_status
 
 # What may go to a phone no volunteer holds: a sign-up's code and the answer to JOIN. Nothing else is
 # sent to a number until it is verified.
 TO_STRANGERS = frozenset({MessageKind.verification_code, MessageKind.join_link})
+# What goes even to a volunteer who opted out: what they asked for themselves, just now.
+ASKED_FOR = frozenset({MessageKind.opted_in, MessageKind.verification_code})
 
 
 def _still_wanted(
@@ -39,7 +42,9 @@ def _still_wanted(
         return None
     if status is None or phone is None:
         return "volunteer gone"
-    if status is VolunteerStatus.opted_out and message.kind is not MessageKind.opted_in:
+    # A code was asked for on the web a moment ago (a duplicate sign-up's update): it goes even to
+    # someone who texted STOP, as the answer to STOP itself does.
+    if status is VolunteerStatus.opted_out and message.kind not in ASKED_FOR:
         return "volunteer opted out"
     if phone != message.to_number:
         return "volunteer's number changed"
@@ -86,6 +91,8 @@ def claim(session: Session, *, message_ids: list[int], holder: str, lease_s: flo
 def record_sent(session: Session, *, message_id: int, result: SendResult) -> None:
     """Store the provider's SID; a receipt that raced ahead and says undelivered calls a replacement."""
     message = delivery.record_sent(session, message_id=message_id, result=result)
+    if message.kind is MessageKind.verification_code:
+        codes.restart_clock(session, message_id=message.id)
     if apply_receipts(session, message=message):
         _undelivered(session, message=message)
 

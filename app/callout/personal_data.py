@@ -19,6 +19,7 @@ from app.callout import service as callouts
 from app.callout.models import Callout
 from app.incident.models import Incident, Need
 from app.message.models import Message, Receipt
+from app.signup.models import PhoneCode, Signup
 from app.volunteer import service
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.phone import spellings
@@ -46,6 +47,7 @@ def erase_volunteer(session: Session, *, volunteer_id: int, actor: str) -> None:
         session, volunteer_id=volunteer_id, reason="erased", status=VolunteerStatus.erased
     )
     messages = _erase_messages(session, volunteer_id=volunteer_id, phones=needles.phones)
+    _erase_signups(session, volunteer_id=volunteer_id, phone=volunteer.phone)
     callout_ids = _erase_callouts(session, volunteer_id=volunteer_id, needles=needles.all)
     _erase_audit(
         session, volunteer_id=volunteer_id, callout_ids=callout_ids, message_ids=messages, needles=needles
@@ -93,6 +95,15 @@ def _erase_messages(session: Session, *, volunteer_id: int, phones: Sequence[str
             .values(to_number="", from_number="", body=ERASED, error_message=None, provider_sid=None)
         )
     return ids
+
+
+def _erase_signups(session: Session, *, volunteer_id: int, phone: str | None) -> None:
+    """Delete sign-ups waiting on their number (each holds a name and a home) and empty the number from
+    its one-time codes; the code rows stay only as keyed hashes, which name nobody."""
+    mine = [Signup.volunteer_id == volunteer_id, *([Signup.phone == phone] if phone else [])]
+    session.execute(delete(Signup).where(or_(*mine)))
+    codes = [PhoneCode.volunteer_id == volunteer_id, *([PhoneCode.phone == phone] if phone else [])]
+    session.execute(update(PhoneCode).where(or_(*codes)).values(phone=None))
 
 
 def _erase_callouts(session: Session, *, volunteer_id: int, needles: Sequence[str]) -> list[int]:

@@ -102,13 +102,14 @@ HIGH_PRIORITY_KINDS = frozenset(
         MessageKind.update,  # "go to X instead" must reach people before they get to the old place
         MessageKind.checkin_ack,
         MessageKind.coordinator_text,
-        MessageKind.verification_code,
         MessageKind.join_link,
-        MessageKind.welcome,
         MessageKind.self_service,
         MessageKind.left,
     }
 )
+
+# Joining at /join: on their own queue after everything else (app/message/service.py queue_for).
+JOINING_KINDS = frozenset({MessageKind.verification_code, MessageKind.welcome})
 
 
 class Message(Base):

@@ -13,6 +13,7 @@ from alerts.segments import count_segments
 from app.jobs import SEND_MESSAGES
 from app.message.models import (
     HIGH_PRIORITY_KINDS,
+    JOINING_KINDS,
     STATUS_RANK,
     Direction,
     Message,
@@ -20,7 +21,7 @@ from app.message.models import (
     MessageStatus,
     Receipt,
 )
-from app.queue import HIGH, LOW, PendingJob, enqueue_after_commit, messages_job_id
+from app.queue import HIGH, LOW, SIGNUP, PendingJob, enqueue_after_commit, messages_job_id
 from app.volunteer.models import Volunteer
 
 BATCH_SIZE = 20  # messages per send job: one RQ job and one claiming transaction for many sends
@@ -42,8 +43,11 @@ def send_jobs(
 
 
 def queue_for(kind: MessageKind) -> str:
-    """Call-ups and answers first; stand-downs and information after."""
-    return HIGH if kind in HIGH_PRIORITY_KINDS else LOW
+    """Call-ups and answers first; stand-downs and information after; sign-ups' codes and welcomes
+    last, so a surge of people joining never holds up an emergency."""
+    if kind in HIGH_PRIORITY_KINDS:
+        return HIGH
+    return SIGNUP if kind in JOINING_KINDS else LOW
 
 
 def outbound(

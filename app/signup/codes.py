@@ -11,9 +11,12 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from alerts.text import verification_code_text
+from app.message.models import MessageKind
+from app.message.service import outbound, queue_all
 from app.settings import get_settings
 from app.signup.models import CodePurpose, PhoneCode
 
@@ -65,6 +68,35 @@ def issue(
     session.add(row)
     session.flush()
     return row, code
+
+
+def send(
+    session: Session,
+    *,
+    phone: str,
+    purpose: CodePurpose,
+    volunteer_id: int | None = None,
+    signup_id: int | None = None,
+) -> PhoneCode:
+    """Issue a code and queue the SMS that carries it, through the same rate-limited path as call-ups."""
+    row, code = issue(session, phone=phone, purpose=purpose, volunteer_id=volunteer_id, signup_id=signup_id)
+    body = verification_code_text(
+        code=code, purpose=purpose.value, minutes=int(CODE_TTL.total_seconds() // 60)
+    )
+    message = outbound(volunteer_id=volunteer_id, to=phone, kind=MessageKind.verification_code, body=body)
+    queue_all(session, [message])
+    row.message_id = message.id
+    return row
+
+
+def restart_clock(session: Session, *, message_id: int) -> None:
+    """The provider accepted the SMS carrying a code: its ten minutes start now (a surge's queue must
+    not use them up before the person has the code)."""
+    session.execute(
+        update(PhoneCode)
+        .where(PhoneCode.message_id == message_id, PhoneCode.used_at.is_(None))
+        .values(expires_at=func.now() + CODE_TTL)
+    )
 
 
 def check(row: PhoneCode, code: str, *, now: datetime | None = None) -> CodeCheck:

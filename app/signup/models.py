@@ -59,7 +59,7 @@ class CodePurpose(enum.StrEnum):
 
 
 class PhoneCode(Base):
-    """A one-time code sent by SMS: only its keyed hash is kept (app/volunteer/codes.py)."""
+    """A one-time code sent by SMS: only its keyed hash is kept (app/signup/codes.py)."""
 
     __tablename__ = "phone_codes"
     __table_args__ = (Index("ix_phone_codes_phone_created", "phone", "created_at"),)
@@ -69,6 +69,8 @@ class PhoneCode(Base):
     purpose: Mapped[CodePurpose] = mapped_column(Enum(CodePurpose, name="code_purpose"))
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
     signup_id: Mapped[int | None] = mapped_column(ForeignKey("signups.id", ondelete="CASCADE"), index=True)
+    # The SMS that carries the code: the code's ten minutes start when the provider accepts it.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)

@@ -110,7 +110,7 @@ def _phone(value: str) -> str:
     return normalise_mobile(value)
 
 
-def _name(value: str | None) -> str | None:
+def non_blank_name(value: str | None) -> str | None:
     """A name is stored stripped, so one of only spaces would be stored empty: refuse it."""
     if value is None:
         return None
@@ -151,7 +151,7 @@ class VolunteerCreate(BaseModel):
         "someone whose phone was erased",
     )
 
-    _strip_name = field_validator("name")(_name)
+    _strip_name = field_validator("name")(non_blank_name)
     _normalise_phone = field_validator("phone")(_phone)
     _unique_skills = field_validator("skills")(_one_entry_per_skill)
 
@@ -172,7 +172,7 @@ class VolunteerUpdate(BaseModel):
     unavailable: list[UnavailableCreate] | None = Field(default=None, max_length=50)
     status: Literal["active", "paused", "opted_out"] | None = None
 
-    _strip_name = field_validator("name")(_name)
+    _strip_name = field_validator("name")(non_blank_name)
     _normalise_phone = field_validator("phone")(lambda v: None if v is None else _phone(v))
     _unique_skills = field_validator("skills")(_one_entry_per_skill)
 

@@ -224,9 +224,10 @@ def _load(session: Session, volunteer_id: int, *, for_update: bool = False) -> V
     return volunteer
 
 
-def get_volunteer(session: Session, *, volunteer_id: int) -> Volunteer:
-    """One volunteer with passport and availability loaded; erased volunteers are gone."""
-    return _load(session, volunteer_id)
+def get_volunteer(session: Session, *, volunteer_id: int, for_update: bool = False) -> Volunteer:
+    """One volunteer with passport and availability loaded (and locked, `for_update`); erased volunteers
+    are gone."""
+    return _load(session, volunteer_id, for_update=for_update)
 
 
 def update_volunteer(session: Session, *, volunteer_id: int, data: VolunteerUpdate, actor: str) -> Volunteer:

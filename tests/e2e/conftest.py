@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLES = (
     "inbound_pending, webhook_signatures, receipts, messages, callouts, needs, incidents, audit_events, "
     "api_tokens, credentials, availability_windows, unavailable_periods, volunteer_organisations, "
-    "volunteers, organisations, erased_phones, capacity_cells, capacity_refreshes, gap_counts"
+    "volunteers, organisations, erased_phones, capacity_cells, capacity_refreshes, gap_counts, signups, "
+    "phone_codes, consents"
 )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.auth.service import authenticate, create_token
-from app.auth.throttle import KEY, FailureCounter
+from app.auth.throttle import KEY, WindowCounter
 from app.errors import TooManyRequests, Unauthorized
 from tests.conftest import TEST_REDIS_URL, free_port
 
@@ -43,21 +43,21 @@ def audit(engine: Engine) -> Iterator[Session]:
 
 
 def test_a_client_is_blocked_after_the_limit_for_the_rest_of_its_window(redis: Redis) -> None:
-    counter = FailureCounter(redis, limit=3, window_s=30)
+    counter = WindowCounter(redis, limit=3, window_s=30)
     client, bystander = a_client(), a_client()
-    assert [counter.fail(client) for _ in range(2)] == [1, 2]
+    assert [counter.add(client) for _ in range(2)] == [1, 2]
     assert counter.blocked_for(client) is None
-    assert counter.fail(client) == 3
+    assert counter.add(client) == 3
     assert 28 <= (counter.blocked_for(client) or 0) <= 30
     assert counter.blocked_for(bystander) is None
     assert 28 <= redis.ttl(KEY.format(client)) <= 30  # shared by every API process, and it expires
 
 
 def test_with_redis_down_each_process_counts_on_its_own(dead_redis: Redis) -> None:
-    counter = FailureCounter(dead_redis, limit=3, window_s=1)
+    counter = WindowCounter(dead_redis, limit=3, window_s=1)
     client = a_client()
     started = time.monotonic()
-    assert [counter.fail(client) for _ in range(3)] == [1, 2, 3]
+    assert [counter.add(client) for _ in range(3)] == [1, 2, 3]
     assert counter.blocked_for(client) == 1
     assert time.monotonic() - started < 1  # one failed connection, then Redis is left alone a while
     time.sleep(1.1)
@@ -67,7 +67,7 @@ def test_with_redis_down_each_process_counts_on_its_own(dead_redis: Redis) -> No
 def test_authenticate_throttles_and_audits_without_the_token(
     db: Session, redis: Redis, audit: Session
 ) -> None:
-    counter = FailureCounter(redis, limit=3, window_s=60)
+    counter = WindowCounter(redis, limit=3, window_s=60)
     client = a_client()
     good = create_token(db, name="duty", role=Role.coordinator)
     assert authenticate(db, token=good, client=client, counter=counter).name == "duty"
@@ -89,7 +89,7 @@ def test_authenticate_throttles_and_audits_without_the_token(
 
 
 def test_a_missing_token_is_not_counted_as_a_guess(db: Session, redis: Redis) -> None:
-    counter = FailureCounter(redis, limit=1, window_s=60)
+    counter = WindowCounter(redis, limit=1, window_s=60)
     client = a_client()
     for _ in range(3):
         with pytest.raises(Unauthorized):
