@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     erasure_key: str = DEVELOPMENT_ERASURE_KEY
 
     # Where a member of the public signs up; a text from a number we do not know is answered with it.
-    # Empty: they are told a coordinator will read their text (it is in the inbox either way).
+    # Empty: this service's own /join page (at public_base_url).
     signup_url: str = ""
     # Sign-ups one client address may start per window (a community centre shares one address, so this
     # is generous; each number is also limited to CODES_PER_NUMBER codes an hour, app/signup/service.py).

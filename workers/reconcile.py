@@ -4,8 +4,8 @@ Each pass takes back messages whose lease ran out (their worker died), finds pen
 holds (Redis wiped, an enqueue that failed after commit, a job whose worker died before claiming it, a
 row a claim skipped as locked, a retry the scheduler is late with) and queues both again at the front,
 and runs overdue wave timers itself; it also puts every welfare check unanswered past WELFARE_TIMEOUT_S
-in the coordinators' inbox (once each: the database says which are already there), and ends the
-volunteers' pauses that have run out. What Redis holds
+in the coordinators' inbox (once each: the database says which are already there), ends the
+volunteers' pauses that have run out and deletes sign-ups never verified within a day. What Redis holds
 is read from RQ's own queues before the database, so a message waiting behind the send rate is never
 queued twice, however many wait; a message must be
 found unheld by two passes in a row, so one whose job a live worker dequeued and is just claiming is not
@@ -31,6 +31,7 @@ from app.message.models import Direction, Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
 from app.queue import enqueue_all, messages_waiting
 from app.settings import get_settings
+from app.signup import service as signups
 from app.webhook import self_service
 from workers.inbound import recover as recover_stored_webhooks
 
@@ -61,6 +62,7 @@ class Reconciler:
                     "waves": run_overdue_waves(),
                     "welfare": flag_unanswered_welfare(),
                     "pauses_ended": resume_due_pauses(),
+                    "signups_deleted": delete_stale_signups(),
                     **recover_stored_webhooks(),
                 }
             finally:
@@ -116,6 +118,12 @@ def resume_due_pauses() -> int:
     """Volunteers whose PAUSE 7D (or UNTIL a day) has run out are active again, and told so."""
     with unit_of_work() as session:
         return self_service.resume_due_pauses(session)
+
+
+def delete_stale_signups() -> int:
+    """Sign-ups never verified within a day go, with their personal data and codes."""
+    with unit_of_work() as session:
+        return signups.delete_stale(session)
 
 
 def flag_unanswered_welfare() -> int:

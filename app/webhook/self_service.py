@@ -183,7 +183,8 @@ def stranger(session: Session, *, message: Message) -> None:
         .limit(1)
     )
     if recent is None and message.from_number:
-        body = text.join_link_text(url=get_settings().signup_url or None)
+        settings = get_settings()
+        body = text.join_link_text(url=settings.signup_url or f"{settings.public_base_url}/join")
         link = outbound(volunteer_id=None, to=message.from_number, kind=MessageKind.join_link, body=body)
         queue_all(session, [link])
 

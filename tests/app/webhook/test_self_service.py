@@ -11,6 +11,7 @@ from alerts.replies import Reply, ReplyIntent
 from app.callout.models import CalloutStatus
 from app.inbox.models import InboxItem, InboxKind
 from app.message.models import Direction, Message, MessageKind
+from app.settings import get_settings
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import UK
 from app.webhook.self_service import pause_end, resume_due_pauses
@@ -129,6 +130,7 @@ def test_a_stranger_is_answered_once_a_day_and_shown_to_a_person(client: TestCli
     ).all()
     assert [m.kind for m in answers] == [MessageKind.join_link]
     assert answers[0].volunteer_id is None and "not on the National Volunteer Reserve" in answers[0].body
+    assert f"sign up at {get_settings().public_base_url}/join ." in answers[0].body
     items = db.scalars(select(InboxItem).where(InboxItem.kind == InboxKind.unknown_sender)).all()
     assert len(items) >= 2
 
