@@ -28,10 +28,14 @@ from app.message.models import Direction, Message, MessageKind, MessageStatus
 from geo.places import Town, find_town
 from simulator.client import SimulatorClient
 from tools.board import board_table
+from tools.demo.joiner import Joined, join_through_the_page
 from tools.demo.volunteers import SimulatedVolunteers, Temperament
 
 DEMO_DATABASE = "nvr_demo"
 DEMO_REDIS_DB = 14
+JOINER_PHONE = (
+    "+447911123456"  # outside the seeded range (tools/reserve.py); the demo meets only the simulator
+)
 
 
 @dataclass
@@ -260,12 +264,54 @@ def run_demo(config: DemoConfig, console: Console) -> int:
         console.print(f"API {env['PUBLIC_BASE_URL']}/docs  ·  SMS simulator {env['TWILIO_API_BASE']}/")
         console.print(f"map {env['PUBLIC_BASE_URL']}/map  ·  forum viewer token {viewer}")
         console.print(f"console {env['PUBLIC_BASE_URL']}/console  ·  coordinator token {token}")
+        joined = _join(config, env, town, console)
+        if joined is None:
+            return 1
         crowd = SimulatedVolunteers(env["TWILIO_API_BASE"], temperament=config.temperament, seed=config.seed)
         crowd.start()
         try:
-            return _mobilise(config, env, token, town, console, crowd)
+            outcome = _mobilise(config, env, token, town, console, crowd)
         finally:
             crowd.stop()
+        if not _was_called(joined.phone):
+            console.print("[red]the volunteer who joined at /join was not called up[/]")
+            return 1
+        console.print("the volunteer who joined at /join was called up with everyone else")
+        return outcome
+
+
+def _join(config: DemoConfig, env: dict[str, str], town: Town, console: Console) -> Joined | None:
+    """A member of the public joins at /join with the first skill the flood needs, at the town centre."""
+    with SimulatorClient(env["TWILIO_API_BASE"]) as simulator:
+        try:
+            joined = join_through_the_page(
+                env["PUBLIC_BASE_URL"],
+                simulator,
+                name="Demo Joiner",
+                phone=JOINER_PHONE,
+                town=town.name,
+                skill=next(iter(config.needs)),
+            )
+        except RuntimeError as exc:
+            console.print(f"[red]joining at /join failed[/]: {exc}")
+            return None
+    console.print(
+        f"a member of the public joined at /join: code by SMS in {joined.code_s:.1f} s, "
+        f"on the reserve {joined.total_s:.1f} s after sending the form"
+    )
+    return joined
+
+
+def _was_called(phone: str) -> bool:
+    from app.callout.models import Callout
+    from app.db import get_sessionmaker
+    from app.volunteer.models import Volunteer
+
+    with get_sessionmaker()() as session:
+        called = session.scalar(
+            select(func.count()).select_from(Callout).join(Volunteer).where(Volunteer.phone == phone)
+        )
+    return bool(called)
 
 
 def _mobilise(
