@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select, text
@@ -27,7 +28,7 @@ from benchmarks.database import fresh_database, percentile
 from benchmarks.dispatch import CARLISLE, seed
 from tools.demo.runner import free_port, local_environment, services, use_environment, wait_healthy
 
-Form = tuple[str, dict[str, str], str]  # path, fields, signature
+Form = tuple[str, dict[str, Any], str]  # path, fields, signature
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
@@ -141,9 +142,11 @@ def forms(env: dict[str, str], base: str, replies: int, receipts: int) -> tuple[
     return inbound, status
 
 
-def burst(url: str, batch: list[Form], clients: int, server_pid: int) -> dict[str, float]:
-    """POST every form from `clients` threads; rate, p50/p99 latency, the server's CPU per request,
-    and answers by status code."""
+def burst(
+    url: str, batch: list[Form], clients: int, server_pid: int, *, as_json: bool = False
+) -> dict[str, float]:
+    """POST every form (or, `as_json`, every body as JSON) from `clients` threads; rate, p50/p99
+    latency, the server's CPU per request, and answers by status code."""
     latencies: list[float] = []
     codes: Counter[str] = Counter()
     local = [httpx.Client(base_url=url, timeout=60, trust_env=False) for _ in range(clients)]
@@ -152,7 +155,11 @@ def burst(url: str, batch: list[Form], clients: int, server_pid: int) -> dict[st
         path, fields, signature = batch[i]
         started = time.perf_counter()
         try:
-            answer = local[i % clients].post(path, data=fields, headers={SIGNATURE_HEADER: signature})
+            http = local[i % clients]
+            if as_json:
+                answer = http.post(path, json=fields)
+            else:
+                answer = http.post(path, data=fields, headers={SIGNATURE_HEADER: signature})
             codes[str(answer.status_code)] += 1
         except httpx.HTTPError as error:
             codes[type(error).__name__] += 1
@@ -183,7 +190,8 @@ def burst(url: str, batch: list[Form], clients: int, server_pid: int) -> dict[st
 
 @contextmanager
 def bare_endpoint(env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """The bare signed endpoint in its own uvicorn process, same settings as the API: (URL, pid)."""
+    """The bare endpoints (benchmarks/bare.py) in their own uvicorn process, same settings as the API:
+    (URL, pid)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", "benchmarks.bare:app", "--port", str(port)]

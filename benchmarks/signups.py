@@ -1,0 +1,113 @@
+"""Sign-up surge: sign-ups per second through the real `nvr api` (one process, as the README runs it)
+against, in the same run, a bare endpoint that only reads and validates the same body; then how fast
+the code queue drains at the provider's rate per number, and whether codes leave in order.
+
+    python -m benchmarks.signups [--signups 3000] [--clients 32] [--rate 10] [--drain-s 30]
+
+Every sign-up is a new valid mobile, from one client address (the per-address limit is lifted for the
+run). Codes go out while the burst runs, at `--rate` SMS a second, as they would from one number; the
+drain is measured over `--drain-s` seconds after the burst and the time for the whole queue derived.
+"""
+
+import argparse
+import os
+import time
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import func, select
+
+from benchmarks.database import fresh_database
+from benchmarks.webhooks import Form, bare_endpoint, burst, pid_serving, report
+from tools.demo.runner import local_environment, services, use_environment
+
+
+def bodies(count: int, version: str) -> list[Form]:
+    """`count` sign-ups from Carlisle, each a new mobile."""
+    towns = ("Carlisle", "Penrith", "Kendal", "Workington", "Whitehaven")
+
+    def body(i: int) -> dict[str, Any]:
+        return {
+            "name": f"Surge Joiner {i}",
+            "phone": f"+4479112{i:05d}",
+            "town": towns[i % len(towns)],
+            "skills": ["first_aid"] if i % 3 == 0 else [],
+            "availability": ["weekend"],
+            "consent": True,
+            "consent_version": version,
+        }
+
+    return [("/api/v1/signups", body(i), "") for i in range(count)]
+
+
+def sent_codes() -> tuple[int, int, int]:
+    """(codes handed to the provider, codes waiting, codes sent out of their queue order)."""
+    from app.db import get_sessionmaker
+    from app.message.models import Message, MessageKind, MessageStatus
+
+    with get_sessionmaker()() as session:
+        rows = session.execute(
+            select(Message.id, Message.sent_at, Message.status).where(
+                Message.kind == MessageKind.verification_code
+            )
+        ).all()
+    sent = sorted((at, i) for i, at, status in rows if at is not None)
+    waiting = sum(1 for _, at, status in rows if status is MessageStatus.pending)
+    inversions = sum(1 for (_, a), (_, b) in pairwise(sent) if b < a - 20)
+    return len(sent), waiting, inversions
+
+
+def signups_kept() -> int:
+    from app.db import get_sessionmaker
+    from app.signup.models import Signup
+
+    with get_sessionmaker()() as session:
+        return session.scalar(select(func.count()).select_from(Signup)) or 0
+
+
+def run(signups: int, clients: int, rate: float, drain_s: float) -> None:
+    """A local stack on its own database; the bare endpoint, then ours; the drain; print the numbers."""
+    fresh_database("nvr_bench_signups")
+    env = local_environment(database="nvr_bench_signups", redis_db=12, rate_per_second=rate)
+    env["SIGNUPS_PER_CLIENT"] = str(10**9)
+    use_environment(env)
+    from app.queue import get_redis
+    from app.signup.consent import CURRENT
+
+    get_redis().flushdb()
+    batch = bodies(signups, CURRENT)
+    with services(env, workers=1, latency_ms=50), bare_endpoint(env) as (bare_base, bare_pid):
+        api_pid = pid_serving(env["NVR_API_PORT"])
+        time.sleep(2)  # let the worker connect
+        bare = burst(bare_base, batch, clients, bare_pid, as_json=True)
+        nvr = burst(env["PUBLIC_BASE_URL"], batch, clients, api_pid, as_json=True)
+        sent_before, _, _ = sent_codes()
+        time.sleep(drain_s)
+        sent_after, waiting, inversions = sent_codes()
+    print(f"signups: {signups} sign-ups, {clients} clients, codes at {rate:.0f} SMS/s")
+    report("signups", nvr, bare)
+    drain_rate = (sent_after - sent_before) / drain_s
+    print(f"  sign-ups kept {signups_kept()}, codes sent {sent_after}, waiting {waiting}")
+    print(
+        f"  code queue drains at {drain_rate:.1f} codes/s (measured over {drain_s:.0f} s): the {signups} "
+        f"codes of this burst take {signups / drain_rate:.0f} s in all"
+        if drain_rate
+        else "  no code sent"
+    )
+    print(f"  codes sent more than 20 places out of queue order: {inversions}")
+
+
+def main() -> None:
+    """Parse arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--signups", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--drain-s", type=float, default=30.0)
+    args = parser.parse_args()
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    run(args.signups, args.clients, args.rate, args.drain_s)
+
+
+if __name__ == "__main__":
+    main()
