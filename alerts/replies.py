@@ -56,6 +56,7 @@ class Reply:
     safe: bool = False
     days: int | None = None  # PAUSE 7D, PAUSE 2W, PAUSE FOR A WEEK
     until: tuple[int, int] | None = None  # PAUSE UNTIL 24 DEC: (day, month), the caller finds the year
+    code: str | None = None  # LEAVE 123456: the one-time code that confirms it (leading zeros kept)
 
 
 # Twilio's default opt-out and opt-in keywords (REVOKE and OPTOUT joined the opt-out list in 2025).
@@ -368,18 +369,21 @@ _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
 # Only these: "I'm back" already answers a welfare check ("home safe"), so it is not a BACK.
 _BACK = {("back",), ("resume",), ("unpause",), ("back", "on")}
+CODE_DIGITS = 6  # LEAVE 123456
 MAX_PAUSE_DAYS = 366  # a longer pause is leaving: STOP or LEAVE say that honestly
 
 
 def _command(tokens: list[str]) -> Reply | None:
     """The volunteer's own commands, each only as the whole message: PAUSE [7D | 2W | UNTIL 24 DEC],
-    BACK, STATUS, LEAVE. A PAUSE we cannot place is UNKNOWN (asked again, never paused wrongly)."""
+    BACK, STATUS, LEAVE [code]. A PAUSE we cannot place is UNKNOWN (asked again, never paused wrongly)."""
     if tuple(tokens) in _BACK:
         return Reply(ReplyIntent.BACK)
     if tokens == ["status"]:
         return Reply(ReplyIntent.STATUS)
     if tokens == ["leave"]:
         return Reply(ReplyIntent.LEAVE)
+    if len(tokens) == 2 and tokens[0] == "leave" and tokens[1].isdigit() and len(tokens[1]) == CODE_DIGITS:
+        return Reply(ReplyIntent.LEAVE, code=tokens[1])
     if not tokens or tokens[0] != "pause":
         return None
     return _pause(tokens[1:])

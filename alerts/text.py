@@ -353,11 +353,46 @@ def status_text(*, state: str, skills: list[str], callups: list[str]) -> str:
     return _checked(render(skills, callups), exercise=False)
 
 
-def leave_received_text() -> str:
-    """Answer LEAVE: a person erases the record (we do not erase on one unconfirmed text)."""
+def leave_code_text(*, code: str, minutes: int) -> str:
+    """Answer LEAVE with the code that confirms it: one text is never enough to erase a person."""
     return _checked(
-        "NVR: we have your request to leave. A coordinator will erase everything we hold about you and "
-        "text you when it is done. Reply STOP to stop all messages now.",
+        f"NVR: to leave and erase everything we hold about you, reply LEAVE {code} within {minutes} "
+        "minutes. Not you? Ignore this. To stop texts only, reply STOP.",
+        exercise=False,
+    )
+
+
+def leave_code_wrong_text(*, tries_left: int) -> str:
+    """A LEAVE with a wrong code: nothing is erased yet."""
+    plural = "try" if tries_left == 1 else "tries"
+    return _checked(
+        f"NVR: that code is not right ({tries_left} {plural} left). Nothing is erased. Reply LEAVE and the "
+        "code from our last text.",
+        exercise=False,
+    )
+
+
+def leave_code_dead_text() -> str:
+    """A LEAVE with a code that expired or had too many wrong tries, or with no code asked for."""
+    return _checked(
+        "NVR: that code no longer works. Nothing is erased. Reply LEAVE for a new code.", exercise=False
+    )
+
+
+def leave_codes_used_up_text() -> str:
+    """LEAVE again after three codes in the hour: a guard against someone texting from a spoofed phone."""
+    return _checked(
+        "NVR: we have sent you three codes this hour. Use the newest one (reply LEAVE and the code) or try "
+        "again later.",
+        exercise=False,
+    )
+
+
+def left_text() -> str:
+    """The last message after LEAVE: everything is erased, and how to come back."""
+    return _checked(
+        "NVR: you have left the National Volunteer Reserve and we have erased what we held about you. "
+        "Thank you for all you gave. Text JOIN to come back one day.",
         exercise=False,
     )
 

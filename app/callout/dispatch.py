@@ -40,6 +40,8 @@ def _still_wanted(
     status, phone = volunteer
     if message.volunteer_id is None and message.kind in TO_STRANGERS:
         return None
+    if message.kind is MessageKind.left:
+        return None  # the last text after LEAVE, to the number the erasure captured
     if status is None or phone is None:
         return "volunteer gone"
     # A code was asked for on the web a moment ago (a duplicate sign-up's update): it goes even to
@@ -93,8 +95,16 @@ def record_sent(session: Session, *, message_id: int, result: SendResult) -> Non
     message = delivery.record_sent(session, message_id=message_id, result=result)
     if message.kind is MessageKind.verification_code:
         codes.restart_clock(session, message_id=message.id)
+    if message.kind is MessageKind.left:
+        _forget_number(message)
     if apply_receipts(session, message=message):
         _undelivered(session, message=message)
+
+
+def _forget_number(message: Message) -> None:
+    """The last text to an erased person is out (or failed for good): its number and SID go too."""
+    message.to_number = ""
+    message.provider_sid = None
 
 
 def record_failure(
@@ -116,6 +126,8 @@ def record_failure(
     delay = delivery.retry_or_fail(session, message=message, error=error, retry=retry, rng=rng)
     if delay is not None:
         return delay
+    if message.kind is MessageKind.left:
+        _forget_number(message)
     if message.kind is MessageKind.callup and message.callout_id is not None:
         callouts.replace_failed(
             session,

@@ -9,6 +9,7 @@ import enum
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -77,12 +78,16 @@ def send(
     purpose: CodePurpose,
     volunteer_id: int | None = None,
     signup_id: int | None = None,
+    text: Callable[[str, int], str] | None = None,
 ) -> PhoneCode:
-    """Issue a code and queue the SMS that carries it, through the same rate-limited path as call-ups."""
+    """Issue a code and queue the SMS that carries it, through the same rate-limited path as call-ups;
+    `text(code, minutes)` words it (by default: the code, what it is for, how long it lasts)."""
     row, code = issue(session, phone=phone, purpose=purpose, volunteer_id=volunteer_id, signup_id=signup_id)
-    body = verification_code_text(
-        code=code, purpose=purpose.value, minutes=int(CODE_TTL.total_seconds() // 60)
-    )
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    if text is None:
+        body = verification_code_text(code=code, purpose=purpose.value, minutes=minutes)
+    else:
+        body = text(code, minutes)
     message = outbound(volunteer_id=volunteer_id, to=phone, kind=MessageKind.verification_code, body=body)
     queue_all(session, [message])
     row.message_id = message.id

@@ -5,9 +5,10 @@ BACK"), so selection, which calls only active people, never calls a paused one; 
 end is ended by the reconciler (`resume_due_pauses`). PAUSE releases the volunteer from call-ups they
 are waiting on or confirmed for, through the engine's one way out, so each need is filled by someone
 else. A number paused because it failed for good is not resumed by the clock, nor by BACK: its owner
-must give us a working number first. LEAVE is not acted on by one unconfirmed text: it goes to the
-coordinators' inbox for the erasure path, and the volunteer is told so. A stranger's text (JOIN too)
-goes to the inbox and is answered with the sign-up link when SIGNUP_URL is set.
+must give us a working number first. LEAVE is not acted on by one unconfirmed text: it is answered with
+a one-time code, and LEAVE with that code erases the volunteer everywhere (the subject-erasure path),
+then a last text to the number the erasure captured says it is done. A stranger's text (JOIN too) goes
+to the inbox and is answered with the link to /join.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from alerts import text
 from alerts.replies import MAX_PAUSE_DAYS, Reply
 from app.audit.service import record
+from app.callout import personal_data
 from app.callout import service as callouts
 from app.callout.models import CalloutStatus
 from app.inbox.models import InboxKind
@@ -25,6 +27,8 @@ from app.inbox.service import add_item
 from app.message.models import Message, MessageKind
 from app.message.service import outbound, queue_all, respond
 from app.settings import get_settings
+from app.signup import codes
+from app.signup.models import CodePurpose
 from app.volunteer.models import Credential, Volunteer, VolunteerStatus
 from app.volunteer.service import UK, today_uk
 
@@ -137,24 +141,50 @@ def status(session: Session, *, volunteer: Volunteer) -> None:
     _answer(session, volunteer, text.status_text(state=state, skills=skills, callups=open_callups))
 
 
-def leave(session: Session, *, volunteer: Volunteer, message: Message) -> None:
-    """LEAVE: to the coordinators' inbox for erasure, and the volunteer told what happens next."""
+LEAVE_CODES_PER_HOUR = 3  # as for sign-ups: a spoofed sender cannot make us text a phone endlessly
+
+
+def leave(session: Session, *, volunteer: Volunteer, reply: Reply) -> None:
+    """LEAVE: answered with a code; LEAVE and that code erases them as the subject-erasure path does,
+    then a last text tells them it is done."""
+    if reply.code is None:
+        _send_leave_code(session, volunteer=volunteer)
+        return
+    row = codes.latest(session, purpose=CodePurpose.leave, volunteer_id=volunteer.id)
+    outcome = codes.check(row, reply.code) if row is not None else codes.CodeCheck.expired
+    if outcome is codes.CodeCheck.wrong and row is not None:
+        _answer(session, volunteer, text.leave_code_wrong_text(tries_left=codes.tries_left(row)))
+        return
+    if outcome is not codes.CodeCheck.ok:
+        _answer(session, volunteer, text.leave_code_dead_text())
+        return
+    phone = volunteer.phone
+    personal_data.erase_volunteer(session, volunteer_id=volunteer.id, actor=f"volunteer:{volunteer.id}")
+    if phone is not None:
+        # To the number the erasure just emptied: the sending path empties it again once it is sent.
+        last = outbound(volunteer_id=volunteer.id, to=phone, kind=MessageKind.left, body=text.left_text())
+        queue_all(session, [last])
+
+
+def _send_leave_code(session: Session, *, volunteer: Volunteer) -> None:
+    phone = volunteer.phone or ""
+    if codes.sent_since(session, phone=phone, since=timedelta(hours=1)) >= LEAVE_CODES_PER_HOUR:
+        _answer(session, volunteer, text.leave_codes_used_up_text())
+        return
+    codes.send(
+        session,
+        phone=phone,
+        purpose=CodePurpose.leave,
+        volunteer_id=volunteer.id,
+        text=lambda code, minutes: text.leave_code_text(code=code, minutes=minutes),
+    )
     record(
         session,
         actor=f"volunteer:{volunteer.id}",
         action="volunteer.asked_to_leave",
         entity_type="volunteer",
         entity_id=volunteer.id,
-        detail={"needs_coordinator": True},
     )
-    add_item(
-        session,
-        kind=InboxKind.leave,
-        volunteer_id=volunteer.id,
-        message_id=message.id,
-        note="asks to leave: erase them (DELETE /api/v1/volunteers/{id}) and tell them",
-    )
-    _answer(session, volunteer, text.leave_received_text())
 
 
 def already_joined(session: Session, *, volunteer: Volunteer) -> None:

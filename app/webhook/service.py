@@ -232,7 +232,7 @@ def act_on_inbound(
         case ReplyIntent.STATUS:
             self_service.status(session, volunteer=volunteer)
         case ReplyIntent.LEAVE:
-            self_service.leave(session, volunteer=volunteer, message=message)
+            self_service.leave(session, volunteer=volunteer, reply=reply)
         case ReplyIntent.JOIN:
             self_service.already_joined(session, volunteer=volunteer)
         case ReplyIntent.AMBIGUOUS:

@@ -292,6 +292,11 @@ def test_the_volunteers_own_commands(body: str, intent: ReplyIntent) -> None:
     assert parse_reply(body).intent is intent
 
 
+def test_leave_with_a_code_keeps_its_leading_zeros() -> None:
+    assert parse_reply("Leave 012345") == Reply(ReplyIntent.LEAVE, code="012345")
+    assert parse_reply("LEAVE 1234").intent is not ReplyIntent.LEAVE  # not a code: never guessed
+
+
 @pytest.mark.parametrize("body", ["back later, no", "status of call-up 14 please", "leave me out of it"])
 def test_a_command_is_only_the_whole_message(body: str) -> None:
     assert parse_reply(body).intent not in {ReplyIntent.BACK, ReplyIntent.STATUS, ReplyIntent.LEAVE}

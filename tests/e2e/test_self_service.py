@@ -1,5 +1,6 @@
 """A volunteer looks after themselves by SMS, through the simulator and real workers: PAUSE 7D keeps
-them out of a call-up, BACK puts them back, STATUS and LEAVE are answered, a stranger is answered too."""
+them out of a call-up, BACK puts them back, STATUS is answered, LEAVE and its code erase them (the last
+text still reaches them), a stranger is answered too."""
 
 import subprocess
 from typing import Any
@@ -51,8 +52,11 @@ def test_pause_back_status_and_leave_through_the_simulator(
     wait_for(lambda: any("NVR call-up" in m["body"] for m in outbound_to(simulator, phone)))
     status = answered(simulator, phone, "STATUS", "you are active")
     assert "first_aid" in status and f"{incident_id} waiting for your answer" in status
-    assert "erase everything" in answered(simulator, phone, "LEAVE", "request to leave")
-    assert api.get("/api/v1/inbox/count").json()["open"] >= 1
+    asked = answered(simulator, phone, "LEAVE", "reply LEAVE")
+    code = asked.split("reply LEAVE ", 1)[1][:6]
+    assert "erased what we held" in answered(simulator, phone, f"LEAVE {code}", "erased what we held")
+    gone = api.get(f"/api/v1/volunteers/{volunteer.id}")
+    assert gone.status_code == 404  # erased everywhere
 
 
 def test_a_stranger_texting_join_is_answered(

@@ -8,6 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from alerts.replies import Reply, ReplyIntent
+from alerts.sender import SendResult
+from app.callout import dispatch
 from app.callout.models import CalloutStatus
 from app.inbox.models import InboxItem, InboxKind
 from app.message.models import Direction, Message, MessageKind
@@ -110,15 +112,63 @@ def test_a_pause_until_a_day_more_than_a_year_away_is_asked_again(client: TestCl
     assert kinds == [InboxKind.unreadable]
 
 
-def test_leave_goes_to_a_person_and_the_volunteer_is_told(client: TestClient, db: Session) -> None:
+def leave_code(db: Session, volunteer: Volunteer) -> str:
+    """The code in the newest LEAVE answer: the six digits after "reply LEAVE"."""
+    body = outbox(db, volunteer)[-1].body
+    assert "reply LEAVE" in body, body
+    return body.split("reply LEAVE ", 1)[1][:6]
+
+
+def test_leave_asks_for_a_code_and_one_text_erases_nobody(client: TestClient, db: Session) -> None:
     volunteer = add_volunteer(db, km=1)
     db.commit()
     text(client, volunteer, "LEAVE")
-    item = db.scalar(select(InboxItem).where(InboxItem.volunteer_id == volunteer.id))
-    assert item is not None and item.kind is InboxKind.leave
-    assert "erase everything we hold" in last_answer(db, volunteer).body
+    answer = outbox(db, volunteer)[-1]
+    assert answer.kind is MessageKind.verification_code and "erase everything we hold" in answer.body
+    assert leave_code(db, volunteer).isdigit()
     db.refresh(volunteer)
-    assert volunteer.status is VolunteerStatus.active  # one unconfirmed text erases nobody
+    assert volunteer.status is VolunteerStatus.active
+
+
+def test_leave_with_a_wrong_code_erases_nothing_and_says_how_many_tries_are_left(
+    client: TestClient, db: Session
+) -> None:
+    volunteer = add_volunteer(db, km=1)
+    db.commit()
+    text(client, volunteer, "LEAVE")
+    code = leave_code(db, volunteer)
+    text(client, volunteer, f"LEAVE {(int(code) + 1) % 1_000_000:06d}")
+    assert "4 tries left" in last_answer(db, volunteer).body
+    db.refresh(volunteer)
+    assert volunteer.status is VolunteerStatus.active
+
+
+def test_leave_with_its_code_erases_them_and_a_last_text_goes_to_the_captured_number(
+    client: TestClient, coordinator: dict[str, str], db: Session
+) -> None:
+    volunteer = add_volunteer(db, km=1, name="Florence Nightingale")
+    db.commit()
+    phone = volunteer.phone or ""
+    incident = declare(client, coordinator)
+    text(client, volunteer, "LEAVE")
+    text(client, volunteer, f"leave {leave_code(db, volunteer)}")
+    db.expire_all()
+    gone = db.get_one(Volunteer, volunteer.id)
+    assert (gone.status, gone.phone, gone.name) == (VolunteerStatus.erased, None, "(erased)")
+    assert callout_of(db, volunteer, incident).status is not CalloutStatus.called  # released, refilled
+    last = outbox(db, volunteer)[-1]
+    assert (last.kind, last.to_number) == (MessageKind.left, phone)
+    assert "erased what we held" in last.body
+    others = [m for m in outbox(db, volunteer) if m.id != last.id]
+    assert all(m.to_number == "" for m in others)  # everything before it is anonymised
+    [claimed] = dispatch.claim(db, message_ids=[last.id], holder="test", lease_s=5)
+    assert claimed.to == phone
+    dispatch.record_sent(
+        db, message_id=last.id, result=SendResult(sid="SM" + "2" * 32, status="queued", segments=1)
+    )
+    db.commit()
+    db.refresh(last)
+    assert (last.to_number, last.provider_sid) == ("", None)  # and now it is gone from that text too
 
 
 def test_a_stranger_is_answered_once_a_day_and_shown_to_a_person(client: TestClient, db: Session) -> None:
