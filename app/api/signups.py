@@ -5,6 +5,7 @@ instead of a pin); with JavaScript the vendored Leaflet map lets them drop a pin
 the API call the one sign-up service; the page shows each refusal in words beside the form.
 """
 
+import asyncio
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from app.settings import Settings
 from app.signup import consent
 from app.signup import service as signups
 from app.signup.codes import CodeCheck
+from app.signup.intake import intake
 from app.signup.schemas import CodeEntry, SignupCreate, SignupRef, SignupStarted, SignupVerified
 from app.skill.service import list_skills
 from app.volunteer.models import ConsentScope
@@ -111,10 +113,13 @@ def signup_form(session: SessionDep) -> SignupForm:
 
 
 @router.post("/api/v1/signups", status_code=status.HTTP_201_CREATED)
-def create_signup(data: SignupCreate, request: Request, session: SessionDep) -> SignupStarted:
+async def create_signup(data: SignupCreate, request: Request) -> SignupStarted:
     """Join: the sign-up is kept and a 6-digit code is sent by SMS to the number; nothing else is sent
-    to it until the code comes back. The answer is the same for a number already on the reserve."""
-    return signups.start(session, data=data, client=_client(request))
+    to it until the code comes back. The answer is the same for a number already on the reserve.
+
+    Sign-ups arriving together are committed together (app/signup/intake.py); each is answered only
+    once it is committed."""
+    return await asyncio.wrap_future(intake().submit(data, _client(request)))
 
 
 @router.post("/api/v1/signups/verify")
@@ -293,7 +298,7 @@ def join_submit(
         marketing=marketing,
     )
     try:
-        started = signups.start(session, data=SignupCreate.model_validate(raw), client=_client(request))
+        started = intake().submit(SignupCreate.model_validate(raw), _client(request)).result()
     except ValidationError as exc:
         return _form_page(session, settings, values=values, errors=_field_errors(exc), status_code=422)
     except DomainError as exc:

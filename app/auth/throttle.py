@@ -8,6 +8,7 @@ process counts on its own for a while instead, so the API keeps working and gues
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,6 +69,20 @@ class WindowCounter:
             window = self._local_window(client)
             window.failures += 1
             return window.failures
+
+    def add_many(self, clients: Sequence[str]) -> list[int]:
+        """`add` for many events in one round trip: each one's count in its window, in order."""
+        if self._redis_usable():
+            try:
+                pipe = self.redis.pipeline()
+                for client in clients:
+                    key = self.key.format(client)
+                    pipe.set(key, 0, ex=self.window_s, nx=True)
+                    pipe.incr(key)
+                return [int(n) for n in pipe.execute()[1::2]]
+            except RedisError as exc:
+                self._redis_failed(exc)
+        return [self.add(client) for client in clients]
 
     def _read(self, client: str) -> tuple[int, int]:
         if self._redis_usable():

@@ -9,7 +9,8 @@ import enum
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -47,51 +48,62 @@ def code_hash(phone: str, code: str) -> str:
     return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue(
-    session: Session,
-    *,
-    phone: str,
-    purpose: CodePurpose,
-    volunteer_id: int | None = None,
-    signup_id: int | None = None,
-) -> tuple[PhoneCode, str]:
-    """A new code row (flushed) and the code itself, which only the SMS carries."""
-    code = new_code()
-    row = PhoneCode(
-        phone=phone,
-        purpose=purpose,
-        volunteer_id=volunteer_id,
-        signup_id=signup_id,
-        code_hash=code_hash(phone, code),
-        expires_at=datetime.now(UTC) + CODE_TTL,
-        attempts=0,
-    )
-    session.add(row)
+@dataclass(frozen=True)
+class CodeRequest:
+    """One code to send: to which phone, to prove what, for which volunteer or sign-up."""
+
+    phone: str
+    purpose: CodePurpose
+    volunteer_id: int | None = None
+    signup_id: int | None = None
+
+
+def send_many(
+    session: Session, requests: Sequence[CodeRequest], *, text: Callable[[str, int], str] | None = None
+) -> list[PhoneCode]:
+    """Issue codes and queue the SMS that carry them, through the same rate-limited path as call-ups,
+    with one INSERT per table however many (a surge's batch); `text(code, minutes)` words each SMS (by
+    default: the code, what it is for, how long it lasts). The code itself lives only in its SMS."""
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    pairs = [(request, new_code()) for request in requests]
+    messages = [
+        outbound(
+            volunteer_id=request.volunteer_id,
+            to=request.phone,
+            kind=MessageKind.verification_code,
+            body=(
+                text(code, minutes)
+                if text is not None
+                else verification_code_text(code=code, purpose=request.purpose.value, minutes=minutes)
+            ),
+        )
+        for request, code in pairs
+    ]
+    queue_all(session, messages)
+    expires_at = datetime.now(UTC) + CODE_TTL
+    rows = [
+        PhoneCode(
+            phone=request.phone,
+            purpose=request.purpose,
+            volunteer_id=request.volunteer_id,
+            signup_id=request.signup_id,
+            message_id=message.id,
+            code_hash=code_hash(request.phone, code),
+            expires_at=expires_at,
+            attempts=0,
+        )
+        for (request, code), message in zip(pairs, messages, strict=True)
+    ]
+    session.add_all(rows)
     session.flush()
-    return row, code
+    return rows
 
 
 def send(
-    session: Session,
-    *,
-    phone: str,
-    purpose: CodePurpose,
-    volunteer_id: int | None = None,
-    signup_id: int | None = None,
-    text: Callable[[str, int], str] | None = None,
+    session: Session, request: CodeRequest, *, text: Callable[[str, int], str] | None = None
 ) -> PhoneCode:
-    """Issue a code and queue the SMS that carries it, through the same rate-limited path as call-ups;
-    `text(code, minutes)` words it (by default: the code, what it is for, how long it lasts)."""
-    row, code = issue(session, phone=phone, purpose=purpose, volunteer_id=volunteer_id, signup_id=signup_id)
-    minutes = int(CODE_TTL.total_seconds() // 60)
-    if text is None:
-        body = verification_code_text(code=code, purpose=purpose.value, minutes=minutes)
-    else:
-        body = text(code, minutes)
-    message = outbound(volunteer_id=volunteer_id, to=phone, kind=MessageKind.verification_code, body=body)
-    queue_all(session, [message])
-    row.message_id = message.id
-    return row
+    """One code (LEAVE, a new code for a sign-up): `send_many` of one."""
+    return send_many(session, [request], text=text)[0]
 
 
 def restart_clock(session: Session, *, message_id: int) -> None:
@@ -140,11 +152,14 @@ def latest(
 def sent_since(session: Session, *, phone: str, since: timedelta) -> int:
     """How many codes went to this phone lately: the per-number limit counts from the database, which a
     Redis wipe cannot reset."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(PhoneCode)
-            .where(PhoneCode.phone == phone, PhoneCode.created_at > func.now() - since)
-        )
-        or 0
-    )
+    return sent_counts(session, phones=[phone], since=since).get(phone, 0)
+
+
+def sent_counts(session: Session, *, phones: Sequence[str], since: timedelta) -> dict[str, int]:
+    """`sent_since` for many phones in one query (those with none are left out)."""
+    rows = session.execute(
+        select(PhoneCode.phone, func.count())
+        .where(PhoneCode.phone.in_(list(set(phones))), PhoneCode.created_at > func.now() - since)
+        .group_by(PhoneCode.phone)
+    ).all()
+    return {str(phone): int(n) for phone, n in rows}

@@ -11,6 +11,7 @@ Service functions: session first, keyword-only after; they flush, callers commit
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from alerts.text import details_updated_text, welcome_text
 from app.audit.service import record
 from app.auth.throttle import WindowCounter, signup_counter
-from app.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from app.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import respond
 from app.organisation.models import Organisation
@@ -72,58 +73,109 @@ def _place(data: SignupCreate) -> GeoPoint:
     return GeoPoint(type="Point", coordinates=[town.lon, town.lat])
 
 
-def _check_organisations(session: Session, names: list[str]) -> list[str]:
-    """The organisations named must be ones we know: a public form does not create organisations."""
-    wanted = sorted({n.strip() for n in names if n.strip()})
-    known = set(session.scalars(select(Organisation.name).where(Organisation.name.in_(wanted))))
-    unknown = [n for n in wanted if n not in known]
-    if unknown:
-        raise InvalidInput(f"unknown organisation(s): {', '.join(unknown)}", field="organisations")
-    return wanted
+Outcome = SignupStarted | DomainError
+TOO_MANY_CODES = "this number has been sent too many codes in the last hour; try again later"
 
 
 def _check_codes_allowed(session: Session, *, phone: str) -> None:
     """Refuse a code to a number that has had CODES_PER_NUMBER lately: a form must not become a way to
     text someone else's phone again and again. Counted in the database, which a Redis wipe cannot reset."""
     if codes.sent_since(session, phone=phone, since=CODES_WINDOW) >= CODES_PER_NUMBER:
-        raise TooManyRequests(
-            "this number has been sent too many codes in the last hour; try again later",
-            retry_after_s=int(CODES_WINDOW.total_seconds()),
-        )
-
-
-def _check_client(counter: WindowCounter, client: str) -> None:
-    wait = counter.blocked_for(client)
-    if wait is not None:
-        raise TooManyRequests(
-            "too many sign-ups from this address just now; try again in a few minutes", retry_after_s=wait
-        )
+        raise TooManyRequests(TOO_MANY_CODES, retry_after_s=int(CODES_WINDOW.total_seconds()))
 
 
 def start(
     session: Session, *, data: SignupCreate, client: str, counter: WindowCounter | None = None
 ) -> SignupStarted:
-    """Keep a sign-up and send its code: the same answer whether the number is new, already held (its
-    holder is asked to confirm an update) or erased earlier (the consent given here is fresh)."""
+    """One sign-up (`start_many` of one); its refusal is raised."""
+    [outcome] = start_many(session, items=[(data, client)], counter=counter)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def start_many(
+    session: Session, *, items: Sequence[tuple[SignupCreate, str]], counter: WindowCounter | None = None
+) -> list[Outcome]:
+    """Keep sign-ups and send their codes, each answered in order: started, or the error that refuses it.
+
+    The same answer whether a number is new, already held (its holder is asked to confirm an update) or
+    erased earlier (the consent given here is fresh). However many come at once, the checks are a few
+    queries and the writes one INSERT per table, so a surge costs little more per sign-up than its parse.
+    """
     counter = counter or signup_counter()
-    fingerprint = client_fingerprint(client)
-    _check_client(counter, fingerprint)
+    prints = [client_fingerprint(client) for _, client in items]
+    seen = counter.add_many(prints)  # counted first: a refused attempt from a busy address counts too
+    catalogue = reserve.known_skills(session)
+    organisations = _known_organisations(session, [n for data, _ in items for n in data.organisations])
+    phones = [data.phone for data, _ in items]
+    sent = codes.sent_counts(session, phones=phones, since=CODES_WINDOW)
+    owners = reserve.phone_owners(session, phones=phones)
+    outcomes: list[Outcome | Signup] = []
+    for (data, _), fingerprint, count in zip(items, prints, seen, strict=True):
+        try:
+            _check(data, count=count, limit=counter, catalogue=catalogue, organisations=organisations)
+            if sent.get(data.phone, 0) >= CODES_PER_NUMBER:
+                raise TooManyRequests(TOO_MANY_CODES, retry_after_s=int(CODES_WINDOW.total_seconds()))
+        except DomainError as refused:
+            outcomes.append(refused)
+            continue
+        sent[data.phone] = sent.get(data.phone, 0) + 1
+        outcomes.append(_signup(data, place=_place(data), owner=owners.get(data.phone), client=fingerprint))
+    kept = [o for o in outcomes if isinstance(o, Signup)]
+    session.add_all(kept)
+    session.flush()
+    requests = [
+        codes.CodeRequest(
+            phone=s.phone or "", purpose=_purpose(s), volunteer_id=s.volunteer_id, signup_id=s.id
+        )
+        for s in kept
+    ]
+    sent_codes = iter(codes.send_many(session, requests))
+    return [_started(o, next(sent_codes)) if isinstance(o, Signup) else o for o in outcomes]
+
+
+def _check(
+    data: SignupCreate, *, count: int, limit: WindowCounter, catalogue: set[str], organisations: set[str]
+) -> None:
+    """Refuse a sign-up for anything but its number's code count (which the batch keeps)."""
+    if count > limit.limit:
+        raise TooManyRequests(
+            "too many sign-ups from this address just now; try again in a few minutes",
+            retry_after_s=limit.window_s,
+        )
     if data.consent_version != consent.CURRENT:
         raise Conflict(
             "the consent wording has changed since this page was opened: read it again and tick it",
             field="consent_version",
         )
-    place = _place(data)
-    reserve.check_skill_codes(session, data.skills)
-    organisations = _check_organisations(session, data.organisations)
-    _check_codes_allowed(session, phone=data.phone)
-    owner = reserve.phone_owner(session, phone=data.phone)
+    _place(data)
+    unknown = sorted(set(data.skills) - catalogue)
+    if unknown:
+        raise InvalidInput(
+            f"unknown skill code(s): {', '.join(unknown)}; known codes: {', '.join(sorted(catalogue))}",
+            field="skills",
+        )
+    strangers = sorted({n.strip() for n in data.organisations if n.strip()} - organisations)
+    if strangers:
+        raise InvalidInput(f"unknown organisation(s): {', '.join(strangers)}", field="organisations")
+
+
+def _known_organisations(session: Session, names: list[str]) -> set[str]:
+    """Which of these organisations exist: a public form does not create organisations."""
+    wanted = sorted({n.strip() for n in names if n.strip()})
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Organisation.name).where(Organisation.name.in_(wanted))))
+
+
+def _signup(data: SignupCreate, *, place: GeoPoint, owner: int | None, client: str) -> Signup:
     details = data.model_dump(
         mode="json", include={"name", "skills", "languages", "availability", "marketing"}
     )
-    details["organisations"] = organisations
+    details["organisations"] = sorted({n.strip() for n in data.organisations if n.strip()})
     details["consent_at"] = datetime.now(UTC).isoformat()
-    signup = Signup(
+    return Signup(
         token=secrets.token_urlsafe(32),
         phone=data.phone,
         volunteer_id=owner,
@@ -132,14 +184,8 @@ def start(
         max_travel_km=data.max_travel_km,
         consent_version=data.consent_version,
         marketing=data.marketing,
-        client=fingerprint,
+        client=client,
     )
-    session.add(signup)
-    session.flush()
-    purpose = CodePurpose.update if owner is not None else CodePurpose.signup
-    code = codes.send(session, phone=data.phone, purpose=purpose, volunteer_id=owner, signup_id=signup.id)
-    counter.add(fingerprint)
-    return _started(signup, code)
 
 
 def _started(signup: Signup, code: PhoneCode) -> SignupStarted:
@@ -185,9 +231,10 @@ def resend(session: Session, *, token: str) -> SignupStarted:
         last.used_at = datetime.now(UTC)  # only the newest code counts
     phone = signup.phone or ""
     _check_codes_allowed(session, phone=phone)
-    code = codes.send(
-        session, phone=phone, purpose=_purpose(signup), volunteer_id=signup.volunteer_id, signup_id=signup.id
+    request = codes.CodeRequest(
+        phone=phone, purpose=_purpose(signup), volunteer_id=signup.volunteer_id, signup_id=signup.id
     )
+    code = codes.send(session, request)
     return _started(signup, code)
 
 

@@ -74,7 +74,15 @@ def check_skill_codes(session: Session, codes: Sequence[str]) -> None:
 
 def phone_owner(session: Session, *, phone: str) -> int | None:
     """The id of the volunteer holding this phone, if any."""
-    return session.scalar(select(Volunteer.id).where(Volunteer.phone == phone))
+    return phone_owners(session, phones=[phone]).get(phone)
+
+
+def phone_owners(session: Session, *, phones: Sequence[str]) -> dict[str, int]:
+    """The volunteers holding any of these phones, by phone, in one query."""
+    rows = session.execute(
+        select(Volunteer.phone, Volunteer.id).where(Volunteer.phone.in_(list(set(phones))))
+    )
+    return {str(phone): volunteer_id for phone, volunteer_id in rows}
 
 
 def organisations_named(session: Session, *, names: Sequence[str]) -> list[Organisation]:

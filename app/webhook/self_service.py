@@ -173,9 +173,7 @@ def _send_leave_code(session: Session, *, volunteer: Volunteer) -> None:
         return
     codes.send(
         session,
-        phone=phone,
-        purpose=CodePurpose.leave,
-        volunteer_id=volunteer.id,
+        codes.CodeRequest(phone=phone, purpose=CodePurpose.leave, volunteer_id=volunteer.id),
         text=lambda code, minutes: text.leave_code_text(code=code, minutes=minutes),
     )
     record(
