@@ -34,7 +34,6 @@ CONFIRM_EVERY = timedelta(days=365)
 ANSWER_WITHIN = timedelta(days=14)
 BATCH = 50  # people per pass and kind
 UPKEEP_HOURS = (9, 20)  # UK clock: nobody is woken by a reminder
-SYSTEM = "system"
 
 # Literals, not bound parameters, so the planner matches the partial indexes' predicates however a
 # prepared statement is planned (a generic plan cannot prove `status = $1` implies `status = 'active'`).
@@ -178,7 +177,7 @@ def mark_unanswered_inactive(session: Session, *, limit: int = BATCH) -> int:
         )
         record(
             session,
-            actor=SYSTEM,
+            actor=callouts.SYSTEM,
             action="volunteer.marked_inactive",
             entity_type="volunteer",
             entity_id=volunteer.id,
