@@ -434,6 +434,39 @@ def verification_code_text(*, code: str, purpose: str, minutes: int) -> str:
     )
 
 
+# Keeping the reserve alive: credentials about to expire, the yearly "are you still available?" check.
+
+
+def expiry_reminder_text(*, skills: list[str]) -> str:
+    """Remind a volunteer of the skills about to expire ("First aid on 14 Dec 2026"), in one segment when
+    it can be: the last ones are left out, counted, until it fits."""
+    if not skills:
+        raise ValueError("expiry_reminder_text needs at least one skill")
+
+    def render(shown: list[str]) -> str:
+        more = f" and {len(skills) - len(shown)} more" if len(shown) < len(skills) else ""
+        due = f"due to expire: {'; '.join(_clean(s) for s in shown)}{more}" if shown else "skills expire soon"
+        return (
+            f"NVR: {due}. Please renew with your organisation to keep being called. "
+            "Reply STATUS for your skills."
+        )
+
+    shown = list(skills)
+    while len(shown) > 1 and not fits(render(shown), 1):
+        shown.pop()
+    body = _fitting(render(shown)) or _shortened(lambda first: render([first]), skills[0])
+    return _checked(body or render([]), exercise=False)
+
+
+def availability_check_text(*, answer_within_days: int) -> str:
+    """Ask, once a year, whether a volunteer can still be called; silence makes them inactive."""
+    return _checked(
+        "NVR: can we still call you when you are needed? Reply YES, PAUSE for a break or LEAVE. "
+        f"No reply in {answer_within_days} days and we stop calling you.",
+        exercise=False,
+    )
+
+
 def welcome_text() -> str:
     """After joining: honestly how often they may be called, and how to pause or leave."""
     return _checked(
@@ -448,6 +481,20 @@ def details_updated_text() -> str:
     """After a duplicate sign-up was confirmed with its code: the details are the new ones."""
     return _checked(
         "NVR: your details on the National Volunteer Reserve are updated. Reply STATUS to see what we hold.",
+        exercise=False,
+    )
+
+
+def available_confirmed_text() -> str:
+    """Thank a volunteer who answered the yearly check with YES."""
+    return _checked("NVR: thank you, you stay on the reserve. We will call you when you are needed.", False)
+
+
+def marked_inactive_text() -> str:
+    """Tell a volunteer who never answered the yearly check that we stopped calling, and how to come back."""
+    return _checked(
+        "NVR: we did not hear from you, so we will not call you for now. Text BACK at any time to be "
+        "called again.",
         exercise=False,
     )
 

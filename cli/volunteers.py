@@ -2,6 +2,7 @@
 
 import getpass
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -14,6 +15,7 @@ from app.db import unit_of_work
 from app.errors import DomainError
 from app.inbox.service import export_volunteer
 from app.volunteer.importer import COLUMNS, ImportSummary, decode_csv, import_volunteers
+from app.volunteer.service import list_volunteers
 
 app = typer.Typer(help="The reserve's volunteers in bulk.", no_args_is_help=True)
 
@@ -80,6 +82,43 @@ def export(
         typer.echo(document)
     else:
         output.write_text(document + "\n", encoding="utf-8")
+
+
+@app.command("failing")
+def failing(
+    limit: int = typer.Option(200, min=1, max=10000, help="show at most this many, oldest id first"),
+) -> None:
+    """Volunteers whose number failed for good (not a valid number, not a mobile): nothing reaches
+    them until an administrator records a new one (PATCH /api/v1/volunteers/{id} with a phone)."""
+    with unit_of_work() as session:
+        page, total = list_volunteers(session, phone_failed=True, limit=limit)
+        rows = [
+            (
+                str(v.id),
+                v.name,
+                _when(v.phone_failed_at),
+                str(v.phone_failure_code or "-"),
+            )
+            for v, _ in page
+        ]
+    out = Console()
+    if not rows:
+        out.print("no volunteer's number has failed", highlight=False)
+        return
+    table = Table(title=f"Numbers that failed for good ({total})", title_justify="left")
+    table.add_column("id", justify="right")
+    table.add_column("name")
+    table.add_column("failed at")
+    table.add_column("error code", justify="right")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    out.print(table)
+    if total > len(rows):
+        out.print(f"showing {len(rows)} of {total}; use --limit to see more", highlight=False)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 
 def _error_table(path: Path, summary: ImportSummary) -> Table:

@@ -5,7 +5,10 @@ holds (Redis wiped, an enqueue that failed after commit, a job whose worker died
 row a claim skipped as locked, a retry the scheduler is late with) and queues both again at the front,
 and runs overdue wave timers itself; it also puts every welfare check unanswered past WELFARE_TIMEOUT_S
 in the coordinators' inbox (once each: the database says which are already there), ends the
-volunteers' pauses that have run out and deletes sign-ups never verified within a day. What Redis holds
+volunteers' pauses that have run out, deletes sign-ups never verified within a day, and keeps the
+reserve alive (expiry reminders, the yearly availability check, marking inactive those who never
+answered it: at most once a minute, in the UK daytime, a batch at a time, so a backlog never crowds the
+send queue). What Redis holds
 is read from RQ's own queues before the database, so a message waiting behind the send rate is never
 queued twice, however many wait; a message must be
 found unheld by two passes in a row, so one whose job a live worker dequeued and is just claiming is not
@@ -13,9 +16,10 @@ queued again either. It runs in its own process (`nvr worker`'s cron), so a busy
 it; an advisory lock makes one pass at a time across every worker.
 """
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from redis import Redis
@@ -32,6 +36,7 @@ from app.message.service import send_jobs
 from app.queue import enqueue_all, messages_waiting
 from app.settings import get_settings
 from app.signup import service as signups
+from app.upkeep import service as upkeep
 from app.webhook import self_service
 from workers.inbound import recover as recover_stored_webhooks
 
@@ -42,6 +47,14 @@ PENDING_GRACE = timedelta(seconds=3)
 # A wave timer normally fires from RQ's scheduler; the reconciler runs one this late itself.
 WAVE_GRACE = timedelta(seconds=3)
 LOCK_KEY = 0x6E7672_01  # pg advisory lock: one reconciler pass at a time
+# Reminders and checks are information, not emergencies: a batch a minute drains a backlog in the day
+# without queueing thousands in front of the stand-downs that share their queue.
+UPKEEP_EVERY_S = 60.0
+UPKEEP_PASSES: dict[str, Callable[[Session], int]] = {
+    "expiry_reminders": upkeep.send_expiry_reminders,
+    "availability_asked": upkeep.ask_availability,
+    "marked_inactive": upkeep.mark_unanswered_inactive,
+}
 
 
 @dataclass
@@ -50,6 +63,7 @@ class Reconciler:
 
     redis: Redis | None = None
     suspects: set[int] = field(default_factory=set)
+    upkeep_at: float = 0.0  # time.monotonic() of this process's next upkeep pass
 
     def run(self) -> dict[str, int]:
         """One pass, unless another reconciler is in one; returns how many of each thing it did."""
@@ -63,11 +77,25 @@ class Reconciler:
                     "welfare": flag_unanswered_welfare(),
                     "pauses_ended": resume_due_pauses(),
                     "signups_deleted": delete_stale_signups(),
+                    **self.upkeep(),
                     **recover_stored_webhooks(),
                 }
             finally:
                 lock.execute(select(func.pg_advisory_unlock(LOCK_KEY)))
                 lock.commit()
+
+    def upkeep(self, *, now: datetime | None = None) -> dict[str, int]:
+        """The reserve's upkeep passes, each in its own transaction, at most every UPKEEP_EVERY_S and
+        only in the UK daytime (all zero otherwise)."""
+        moment = time.monotonic()
+        if moment < self.upkeep_at or not upkeep.in_upkeep_hours(now or datetime.now(UTC)):
+            return dict.fromkeys(UPKEEP_PASSES, 0)
+        self.upkeep_at = moment + UPKEEP_EVERY_S
+        done = {}
+        for name, step in UPKEEP_PASSES.items():
+            with unit_of_work() as session:
+                done[name] = step(session)
+        return done
 
     def requeue_lost(self) -> dict[str, int]:
         """Take back expired leases, and queue them with the messages no queue held twice, at the front."""

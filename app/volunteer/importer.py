@@ -4,6 +4,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -48,6 +49,8 @@ PHONE_CONSTRAINT = "uq_volunteers_phone"
 # Called as (stage, rows done, rows in the file): stage is "checking" then "writing".
 Progress = Callable[[str, int, int], None]
 _T = TypeVar("_T")
+# (volunteer id, skill code) -> (the expiry a reminder was sent for, the nearest threshold reminded).
+Reminded = dict[tuple[int, str], tuple[date | None, int | None]]
 
 
 @dataclass(frozen=True)
@@ -346,7 +349,9 @@ def _write(
         session.execute(
             update(Volunteer), [{"id": vid} | _volunteer_values(data, header=header) for vid, data in pairs]
         )
+        reminded: Reminded = {}
         if "skills" in header:
+            reminded = _reminders_sent(session, ids)
             session.execute(delete(Credential).where(Credential.volunteer_id.in_(ids)))
         if "organisations" in header:
             session.execute(
@@ -358,6 +363,7 @@ def _write(
             organisation_ids,
             skills="skills" in header,
             organisations="organisations" in header,
+            reminded=reminded,
         )
         done += len(pairs)
         if progress is not None:
@@ -380,6 +386,17 @@ def _volunteer_values(data: VolunteerCreate, *, header: list[str] | None) -> dic
     return values
 
 
+def _reminders_sent(session: Session, ids: Sequence[int]) -> Reminded:
+    """The expiry reminders already sent for these volunteers' credentials, with the expiry they were for."""
+    c = Credential
+    rows = session.execute(
+        select(c.volunteer_id, c.skill_code, c.expires_on, c.expiry_reminded_days).where(
+            c.volunteer_id.in_(ids), c.expiry_reminded_days.is_not(None)
+        )
+    )
+    return {(vid, code): (expires_on, days) for vid, code, expires_on, days in rows}
+
+
 def _add_passports(
     session: Session,
     pairs: list[tuple[int, VolunteerCreate]],
@@ -387,9 +404,24 @@ def _add_passports(
     *,
     skills: bool,
     organisations: bool,
+    reminded: Reminded | None = None,
 ) -> None:
+    """Insert the passports and organisation links; a credential re-imported with the same expiry keeps
+    the reminders already sent for it (a renewed one, with a new expiry, is reminded afresh)."""
+    kept = reminded or {}
+
+    def reminded_days(vid: int, code: str, expires_on: date | None) -> int | None:
+        before = kept.get((vid, code))
+        return before[1] if before is not None and before[0] == expires_on else None
+
     credentials = [
-        {"volunteer_id": vid, "skill_code": c.code, "level": c.level, "expires_on": c.expires_on}
+        {
+            "volunteer_id": vid,
+            "skill_code": c.code,
+            "level": c.level,
+            "expires_on": c.expires_on,
+            "expiry_reminded_days": reminded_days(vid, c.code, c.expires_on),
+        }
         for vid, data in pairs
         for c in data.skills
     ]

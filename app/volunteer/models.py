@@ -21,6 +21,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -65,6 +66,19 @@ class Volunteer(TimestampMixin, Base):
     __tablename__ = "volunteers"
     __table_args__ = (
         Index("ix_volunteers_location", "location", postgresql_using="gist"),
+        # The yearly availability check reads only the people it may concern (app/upkeep/service.py):
+        # active and not yet asked, by when they last confirmed (or joined); asked and not answered.
+        Index(
+            "ix_volunteers_availability_due",
+            "available_confirmed_at",
+            "created_at",
+            postgresql_where=text("status = 'active' AND available_asked_at IS NULL"),
+        ),
+        Index(
+            "ix_volunteers_availability_asked",
+            "available_asked_at",
+            postgresql_where=text("status = 'active' AND available_asked_at IS NOT NULL"),
+        ),
         CheckConstraint("max_travel_km IS NULL OR max_travel_km > 0", name="max_travel_positive"),
     )
 
@@ -117,6 +131,15 @@ class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (
         Index("ix_credentials_skill_expiry", "skill_code", "expires_on"),
+        # Expiry reminders: each threshold's due credentials are one range of (last reminder, expiry).
+        Index(
+            "ix_credentials_reminder_due",
+            "expiry_reminded_days",
+            "expires_on",
+            postgresql_where=text(
+                "expires_on IS NOT NULL AND (expiry_reminded_days IS NULL OR expiry_reminded_days > 7)"
+            ),
+        ),
         # btree_gist lets one GIST index serve "this skill, nearest first": selection walks only the
         # homes of people holding the skill instead of every home in the radius.
         Index("ix_credentials_skill_location", "skill_code", "location", postgresql_using="gist"),

@@ -113,6 +113,8 @@ def _credentials(
     for item in items:
         credential = held.get(item.code) or Credential(skill_code=item.code)
         credential.level = item.level
+        if credential.expires_on != item.expires_on:
+            credential.expiry_reminded_days = None  # a renewed credential is reminded afresh
         credential.expires_on = item.expires_on
         credential.issuer = issuers[item.issued_by.strip()] if item.issued_by else None
         credential.verified_by = item.verified_by
@@ -290,6 +292,12 @@ def set_status(volunteer: Volunteer, status: VolunteerStatus) -> None:
     if status is not VolunteerStatus.opted_out:
         volunteer.opted_out_at = None
     volunteer.status = status
+
+
+def confirm_available(volunteer: Volunteer) -> None:
+    """The volunteer told us they can still be called (YES, PAUSE, BACK): the yearly check starts again."""
+    volunteer.available_confirmed_at = datetime.now(UTC)
+    volunteer.available_asked_at = None
 
 
 def erase_profile(session: Session, *, volunteer: Volunteer) -> None:

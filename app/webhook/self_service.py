@@ -30,7 +30,7 @@ from app.settings import get_settings
 from app.signup import codes
 from app.signup.models import CodePurpose
 from app.volunteer.models import Credential, Volunteer, VolunteerStatus
-from app.volunteer.service import UK, today_uk
+from app.volunteer.service import UK, confirm_available, today_uk
 
 JOIN_LINK_EVERY = timedelta(days=1)  # a stranger's texts get the sign-up link at most this often
 
@@ -84,6 +84,7 @@ def pause(session: Session, *, volunteer: Volunteer, reply: Reply) -> bool:
         session, volunteer_id=volunteer.id, reason="paused by the volunteer", status=VolunteerStatus.paused
     )
     volunteer.paused_until = until
+    confirm_available(volunteer)  # a PAUSE answers the yearly check: they are there, only not now
     record(
         session,
         actor=f"volunteer:{volunteer.id}",
@@ -105,8 +106,7 @@ def back(session: Session, *, volunteer: Volunteer) -> None:
         return
     volunteer.status = VolunteerStatus.active
     volunteer.paused_until = None
-    volunteer.available_confirmed_at = datetime.now(UTC)
-    volunteer.available_asked_at = None
+    confirm_available(volunteer)
     record(
         session,
         actor=f"volunteer:{volunteer.id}",

@@ -31,8 +31,9 @@ from app.incident.models import Incident, IncidentStatus
 from app.incident.service import lock_incident
 from app.message.models import Message, MessageKind, Receipt
 from app.message.service import inbound_insert, link_inbound, outbound, queue_all, respond
+from app.upkeep import service as upkeep
 from app.volunteer.models import Volunteer, VolunteerStatus
-from app.volunteer.service import set_status
+from app.volunteer.service import confirm_available, set_status
 from app.webhook import self_service
 from app.webhook.fields import InboundSms, ReceiptFields
 from app.webhook.models import InboundPending
@@ -364,6 +365,10 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
             enroute = replace(reply, intent=ReplyIntent.ENROUTE if reply.enroute else ReplyIntent.ETA)
             _checkin(session, volunteer=volunteer, reply=enroute, message=message)
             return
+        if not waiting and volunteer.available_asked_at is not None:
+            # No call-up to answer: the YES answers the yearly "are you still available?" check.
+            upkeep.answer_availability(session, volunteer=volunteer)
+            return
     target = _target(session, volunteer, reply)
     if isinstance(target, list):
         refs = sorted({c.incident_id for c in target})
@@ -400,6 +405,7 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
     # references the incident takes a key-share lock on it first, and many replies each holding that
     # and then asking for the incident's lock deadlock (one every deadlock_timeout under a burst).
     if reply.intent is ReplyIntent.YES:
+        confirm_available(volunteer)  # a YES to a call-up answers the yearly check too
         counted = callouts.accept(session, callout=target, volunteer=volunteer)
         if counted:
             _deployed(target, reply)

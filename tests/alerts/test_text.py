@@ -10,13 +10,17 @@ from alerts.text import (
     StandDownReason,
     ask_reference_text,
     ask_yes_or_no_text,
+    availability_check_text,
+    available_confirmed_text,
     callup_text,
     checkin_text,
     checkin_which_text,
     confirmation_text,
     coordinator_text,
     declined_text,
+    expiry_reminder_text,
     help_text,
+    marked_inactive_text,
     no_deployment_text,
     no_open_callup_text,
     not_needed_text,
@@ -287,3 +291,40 @@ def test_times_in_texts_carry_their_date_on_the_uk_clock():
     uk = ZoneInfo("Europe/London")
     assert local_time_text(datetime(2026, 12, 14, 10, 0, tzinfo=UTC), uk) == "Mon 14 Dec 10:00"
     assert local_time_text(datetime(2026, 7, 4, 9, 5, tzinfo=UTC), uk) == "Sat 4 Jul 10:05"  # BST
+
+
+# Keeping the reserve alive.
+
+
+def test_keeping_alive_texts_are_one_gsm7_segment():
+    for body in (
+        expiry_reminder_text(skills=["First aid on 14 Dec 2026", "4x4 driver on 2 Jan 2027"]),
+        availability_check_text(answer_within_days=14),
+        available_confirmed_text(),
+        marked_inactive_text(),
+    ):
+        assert count_segments(body).segments == 1, body
+        assert count_segments(body).encoding == "GSM-7"
+
+
+def test_an_expiry_reminder_names_what_it_leaves_out():
+    skills = [f"Swift water rescue on {day} Dec 2026" for day in range(1, 8)]
+    body = expiry_reminder_text(skills=skills)
+    assert count_segments(body).segments == 1
+    assert body.startswith("NVR: due to expire: Swift water rescue on 1 Dec 2026")
+    shown = body.count("Swift water rescue")
+    assert f"and {len(skills) - shown} more." in body
+    assert "renew" in body
+
+
+def test_an_expiry_reminder_with_an_unwieldy_name_still_fits():
+    body = expiry_reminder_text(skills=["Ŵ" * 300 + " on 1 Dec 2026", "Radio on 2 Dec 2026"])
+    assert within_two_segments(body)
+    with pytest.raises(ValueError, match="at least one skill"):
+        expiry_reminder_text(skills=[])
+
+
+def test_the_availability_check_says_how_to_answer_and_what_silence_does():
+    body = availability_check_text(answer_within_days=14)
+    assert all(word in body for word in ("YES", "PAUSE", "LEAVE", "14 days"))
+    assert "BACK" in marked_inactive_text()

@@ -1,6 +1,6 @@
 """The reconciler against the real database and Redis: what it takes back, what it queues, what it leaves."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis import Redis
@@ -19,6 +19,8 @@ from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
 from app.queue import HIGH, enqueue_all, get_queue, message_ids_in, messages_job_id
 from app.settings import get_settings
+from app.volunteer.models import Credential, Volunteer
+from app.volunteer.service import today_uk
 from tests.app.reserve import CARLISLE, add_volunteer
 from tests.workers.conftest import add_message
 from workers.reconcile import LOCK_KEY, Reconciler
@@ -245,3 +247,22 @@ def test_an_unanswered_welfare_check_is_put_in_the_inbox_by_the_reconciler_once(
     assert reconciler.run()["welfare"] == 0
     kinds = live.scalars(select(InboxItem.kind).where(InboxItem.incident_id == incident.id)).all()
     assert kinds == [InboxKind.welfare]
+
+
+def test_the_reserves_upkeep_runs_in_the_uk_daytime_at_most_once_a_minute(
+    live: Session, reconciler: Reconciler
+) -> None:
+    volunteer = add_volunteer(live, km=1, expires_on=today_uk() + timedelta(days=10))
+    live.commit()
+    night, day = datetime(2026, 12, 14, 2, tzinfo=UTC), datetime(2026, 12, 14, 11, tzinfo=UTC)
+    assert set(reconciler.upkeep(now=night).values()) == {0}
+    assert reconciler.upkeep(now=day)["expiry_reminders"] == 1
+    live.execute(update(Volunteer).where(Volunteer.id == volunteer.id).values(reminded_at=None))
+    live.execute(update(Credential).values(expiry_reminded_days=None))
+    live.commit()
+    assert reconciler.upkeep(now=day)["expiry_reminders"] == 0  # not again within the minute
+    reconciler.upkeep_at = 0.0
+    assert reconciler.upkeep(now=day)["expiry_reminders"] == 1
+    assert {"expiry_reminders", "availability_asked", "marked_inactive"} <= set(reconciler.run())
+    kinds = live.scalars(select(Message.kind).where(Message.volunteer_id == volunteer.id)).all()
+    assert kinds == [MessageKind.expiry_reminder, MessageKind.expiry_reminder]

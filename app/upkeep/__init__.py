@@ -1,0 +1,1 @@
+"""Keeping the reserve alive: expiry reminders, the yearly availability check, and who falls silent."""
