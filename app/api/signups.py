@@ -112,7 +112,22 @@ def signup_form(session: SessionDep) -> SignupForm:
     return _form(session)
 
 
-@router.post("/api/v1/signups", status_code=status.HTTP_201_CREATED)
+Responses = dict[int | str, dict[str, Any]]
+STARTING: Responses = {
+    409: {"description": "The consent wording changed since the form was opened: read it again"},
+    429: {"description": "Too many codes to this number lately, or sign-ups from this address"},
+}
+VERIFYING: Responses = {
+    404: {"description": "No sign-up waiting for a code with this reference (verified or expired)"},
+    409: {"description": "The code expired, was replaced or had too many wrong tries: ask for a new one"},
+}
+RESENDING: Responses = {
+    404: VERIFYING[404],
+    429: {"description": "The last code is still on its way, was sent under a minute ago, or too many"},
+}
+
+
+@router.post("/api/v1/signups", status_code=status.HTTP_201_CREATED, responses=STARTING)
 async def create_signup(data: SignupCreate, request: Request) -> SignupStarted:
     """Join: the sign-up is kept and a 6-digit code is sent by SMS to the number; nothing else is sent
     to it until the code comes back. The answer is the same for a number already on the reserve.
@@ -122,7 +137,7 @@ async def create_signup(data: SignupCreate, request: Request) -> SignupStarted:
     return await asyncio.wrap_future(intake().submit(data, _client(request)))
 
 
-@router.post("/api/v1/signups/verify")
+@router.post("/api/v1/signups/verify", responses=VERIFYING)
 def verify_signup(data: CodeEntry, session: SessionDep) -> SignupVerified:
     """The code from the SMS: right, and the person is on the reserve; wrong, and the try is counted."""
     outcome, left = signups.verify(session, token=data.signup, code=data.code)
@@ -132,7 +147,7 @@ def verify_signup(data: CodeEntry, session: SessionDep) -> SignupVerified:
     return SignupVerified()
 
 
-@router.post("/api/v1/signups/resend", status_code=status.HTTP_201_CREATED)
+@router.post("/api/v1/signups/resend", status_code=status.HTTP_201_CREATED, responses=RESENDING)
 def resend_code(data: SignupRef, session: SessionDep) -> SignupStarted:
     """A new code for a sign-up still waiting (the old one stops working)."""
     return signups.resend(session, token=data.signup)
