@@ -216,40 +216,26 @@ def _domain_errors(exc: DomainError) -> dict[str, str]:
     return {str(exc.extra.get("field", "form")): exc.detail}
 
 
-def _signup_data(
-    *,
-    name: str,
-    phone: str,
-    town: str,
-    lat: str,
-    lon: str,
-    max_travel_km: str,
-    skills: list[str],
-    organisations: list[str],
-    languages: list[str],
-    availability: list[str],
-    consent_ticked: str,
-    consent_version: str,
-    marketing: str,
-) -> dict[str, Any]:
+def _signup_data(values: dict[str, Any], *, consent_version: str) -> dict[str, Any]:
     """The form's fields as the API's sign-up (a pin when both coordinates came, else the town)."""
     data: dict[str, Any] = {
-        "name": name,
-        "phone": phone,
-        "max_travel_km": max_travel_km or 20,
-        "skills": skills,
-        "organisations": organisations,
-        "languages": languages or ["en"],
-        "availability": availability,
+        "name": values["name"],
+        "phone": values["phone"],
+        "max_travel_km": values["max_travel_km"] or 20,
+        "skills": values["skills"],
+        "organisations": values["organisations"],
+        "languages": values["languages"] or ["en"],
+        "availability": values["availability"],
         "consent_version": consent_version,
-        "marketing": marketing == "yes",
+        "marketing": values["marketing"] == "yes",
     }
-    if consent_ticked == "yes":
+    if values["consent"] == "yes":
         data["consent"] = True
-    if lat.strip() and lon.strip():
-        data["location"] = {"type": "Point", "coordinates": [lon.strip(), lat.strip()]}
+    lat, lon = values["lat"].strip(), values["lon"].strip()
+    if lat and lon:
+        data["location"] = {"type": "Point", "coordinates": [lon, lat]}
     else:
-        data["town"] = town
+        data["town"] = values["town"]
     return data
 
 
@@ -297,21 +283,7 @@ def join_submit(
         "marketing": marketing,
         "consent": consent,
     }
-    raw = _signup_data(
-        name=name,
-        phone=phone,
-        town=town,
-        lat=lat,
-        lon=lon,
-        max_travel_km=max_travel_km,
-        skills=skills,
-        organisations=organisations,
-        languages=languages,
-        availability=availability,
-        consent_ticked=consent,
-        consent_version=consent_version,
-        marketing=marketing,
-    )
+    raw = _signup_data(values, consent_version=consent_version)
     try:
         started = intake().submit(SignupCreate.model_validate(raw), _client(request)).result()
     except ValidationError as exc:

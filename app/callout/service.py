@@ -482,28 +482,18 @@ def open_callouts(
     session: Session, volunteer_id: int, statuses: tuple[CalloutStatus, ...] = ENGAGED
 ) -> list[Callout]:
     """A volunteer's call-ups in these states in incidents still open, the newest call first."""
-    return list(
-        session.scalars(
-            select(Callout)
-            .join(Incident, Incident.id == Callout.incident_id)
-            .where(
-                Callout.volunteer_id == volunteer_id,
-                Callout.status.in_(statuses),
-                Incident.status == IncidentStatus.open,
-            )
-            .order_by(Callout.called_at.desc())
-        )
-    )
+    return list(session.scalars(_engaged(volunteer_id, statuses).order_by(Callout.called_at.desc())))
 
 
-def _engaged(volunteer_id: int) -> Select[Callout]:
-    """A volunteer's call-ups that hold them: called or accepted, in incidents still open."""
+def _engaged(volunteer_id: int, statuses: tuple[CalloutStatus, ...] = ENGAGED) -> Select[Callout]:
+    """A volunteer's call-ups in these states (by default those that hold them: called or accepted), in
+    incidents still open."""
     return (
         select(Callout)
         .join(Incident, Incident.id == Callout.incident_id)
         .where(
             Callout.volunteer_id == volunteer_id,
-            Callout.status.in_(ENGAGED),
+            Callout.status.in_(statuses),
             Incident.status == IncidentStatus.open,
         )
     )
