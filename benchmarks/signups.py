@@ -2,11 +2,14 @@
 against, in the same run, a bare endpoint that only reads and validates the same body; then how fast
 the code queue drains at the provider's rate per number, and whether codes leave in order.
 
-    python -m benchmarks.signups [--signups 3000] [--clients 32] [--rate 10] [--drain-s 30]
+    python -m benchmarks.signups [--signups 3000] [--clients 32,128] [--rate 10] [--drain-s 30]
 
 Every sign-up is a new valid mobile, from one client address (the per-address limit is lifted for the
-run). Codes go out while the burst runs, at `--rate` SMS a second, as they would from one number; the
-drain is measured over `--drain-s` seconds after the burst and the time for the whole queue derived.
+run). Each endpoint first takes WARM_UP sign-ups that are not measured (connections opened, statements
+prepared, as in a server that has been running), then one round per number of clients: a national
+appeal is many people at once, and the more arrive together, the more each transaction carries. Codes
+go out while the bursts run, at `--rate` SMS a second, as they would from one number; the drain is
+measured over `--drain-s` seconds after the bursts and the time for a round's codes derived.
 """
 
 import argparse
@@ -21,15 +24,17 @@ from benchmarks.database import fresh_database
 from benchmarks.webhooks import Form, bare_endpoint, burst, pid_serving, report
 from tools.demo.runner import local_environment, services, use_environment
 
+WARM_UP = 500  # sign-ups sent to each endpoint before measuring, as a server in a surge has been running
 
-def bodies(count: int, version: str) -> list[Form]:
-    """`count` sign-ups from Carlisle, each a new mobile."""
+
+def bodies(count: int, version: str, *, first: int = 0) -> list[Form]:
+    """`count` sign-ups from around Carlisle, each a new mobile (numbered from `first`)."""
     towns = ("Carlisle", "Penrith", "Kendal", "Workington", "Whitehaven")
 
     def body(i: int) -> dict[str, Any]:
         return {
             "name": f"Surge Joiner {i}",
-            "phone": f"+4479112{i:05d}",
+            "phone": f"+447911{i:06d}",
             "town": towns[i % len(towns)],
             "skills": ["first_aid"] if i % 3 == 0 else [],
             "availability": ["weekend"],
@@ -37,7 +42,7 @@ def bodies(count: int, version: str) -> list[Form]:
             "consent_version": version,
         }
 
-    return [("/api/v1/signups", body(i), "") for i in range(count)]
+    return [("/api/v1/signups", body(i), "") for i in range(first, first + count)]
 
 
 def sent_codes() -> tuple[int, int, int]:
@@ -65,8 +70,9 @@ def signups_kept() -> int:
         return session.scalar(select(func.count()).select_from(Signup)) or 0
 
 
-def run(signups: int, clients: int, rate: float, drain_s: float) -> None:
-    """A local stack on its own database; the bare endpoint, then ours; the drain; print the numbers."""
+def run(signups: int, clients: list[int], rate: float, drain_s: float) -> None:
+    """A local stack on its own database; for each number of clients the bare endpoint, then ours; the
+    drain; print the numbers."""
     fresh_database("nvr_bench_signups")
     env = local_environment(database="nvr_bench_signups", redis_db=12, rate_per_second=rate)
     env["SIGNUPS_PER_CLIENT"] = str(10**9)
@@ -75,22 +81,29 @@ def run(signups: int, clients: int, rate: float, drain_s: float) -> None:
     from app.signup.consent import CURRENT
 
     get_redis().flushdb()
-    batch = bodies(signups, CURRENT)
+    warm_up = bodies(WARM_UP, CURRENT)
+    results = []
     with services(env, workers=1, latency_ms=50), bare_endpoint(env) as (bare_base, bare_pid):
         api_pid = pid_serving(env["NVR_API_PORT"])
         time.sleep(2)  # let the worker connect
-        bare = burst(bare_base, batch, clients, bare_pid, as_json=True)
-        nvr = burst(env["PUBLIC_BASE_URL"], batch, clients, api_pid, as_json=True)
+        for base, pid in ((bare_base, bare_pid), (env["PUBLIC_BASE_URL"], api_pid)):
+            burst(base, warm_up, clients[0], pid, as_json=True)  # pools filled, statements prepared
+        for round_, concurrency in enumerate(clients):
+            batch = bodies(signups, CURRENT, first=WARM_UP + round_ * signups)  # new numbers each round
+            bare = burst(bare_base, batch, concurrency, bare_pid, as_json=True)
+            nvr = burst(env["PUBLIC_BASE_URL"], batch, concurrency, api_pid, as_json=True)
+            results.append((concurrency, nvr, bare))
         sent_before, _, _ = sent_codes()
         time.sleep(drain_s)
         sent_after, waiting, inversions = sent_codes()
-    print(f"signups: {signups} sign-ups, {clients} clients, codes at {rate:.0f} SMS/s")
-    report("signups", nvr, bare)
+    print(f"signups: {signups} sign-ups per round, codes at {rate:.0f} SMS/s")
+    for concurrency, nvr, bare in results:
+        report(f"signups, {concurrency} clients", nvr, bare)
     drain_rate = (sent_after - sent_before) / drain_s
     print(f"  sign-ups kept {signups_kept()}, codes sent {sent_after}, waiting {waiting}")
     print(
         f"  code queue drains at {drain_rate:.1f} codes/s (measured over {drain_s:.0f} s): the {signups} "
-        f"codes of this burst take {signups / drain_rate:.0f} s in all"
+        f"codes of one round take {signups / drain_rate:.0f} s in all"
         if drain_rate
         else "  no code sent"
     )
@@ -101,7 +114,12 @@ def main() -> None:
     """Parse arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--signups", type=int, default=3000)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument(
+        "--clients",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[32, 128],
+        help="concurrent clients, one round each (a national appeal is many people at once)",
+    )
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--drain-s", type=float, default=30.0)
     args = parser.parse_args()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from alerts.segments import count_segments
+from app.db import insert_rows
 from app.jobs import SEND_MESSAGES
 from app.message.models import (
     HIGH_PRIORITY_KINDS,
@@ -70,6 +71,7 @@ def outbound(
         to_number=to,
         body=body,
         segments=count_segments(body).segments,
+        from_number="",
         status=MessageStatus.pending,
         attempts=0,
     )
@@ -81,10 +83,32 @@ def respond(session: Session, volunteer: Volunteer, kind: MessageKind, body: str
         queue_all(session, [outbound(volunteer_id=volunteer.id, to=volunteer.phone, kind=kind, body=body)])
 
 
+# What `outbound` fills in: the columns a new outbound row is written with (the rest are defaults).
+OUTBOUND_COLUMNS = (
+    "direction",
+    "kind",
+    "volunteer_id",
+    "callout_id",
+    "incident_id",
+    "to_number",
+    "from_number",
+    "body",
+    "segments",
+    "status",
+    "attempts",
+)
+
+
 def queue_all(session: Session, messages: Sequence[Message]) -> None:
-    """Insert outbound SMS rows in one batch and queue their sending for after commit."""
-    session.add_all(messages)
-    session.flush()
+    """Insert outbound SMS rows in one statement and queue their sending for after commit.
+
+    Written with `insert_rows` (a wave or a surge of sign-up codes is one fixed-shape INSERT, however
+    many): the Message objects are the values written, given their new ids, and stay outside the
+    session; read a message back from the database to see it change.
+    """
+    rows = [{column: getattr(m, column) for column in OUTBOUND_COLUMNS} for m in messages]
+    for message, message_id in zip(messages, insert_rows(session, Message, rows), strict=True):
+        message.id = message_id
     enqueue_after_commit(session, *send_jobs([(m.id, m.kind) for m in messages]))
 
 

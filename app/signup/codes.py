@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from alerts.text import verification_code_text
+from app.db import among, insert_rows
 from app.message.models import MessageKind
 from app.message.service import outbound, queue_all
 from app.settings import get_settings
@@ -25,6 +26,17 @@ from app.signup.models import CodePurpose, PhoneCode
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
+# What a code is written with (`insert_rows`).
+CODE_COLUMNS = (
+    "phone",
+    "purpose",
+    "volunteer_id",
+    "signup_id",
+    "message_id",
+    "code_hash",
+    "expires_at",
+    "attempts",
+)
 
 
 class CodeCheck(enum.StrEnum):
@@ -63,7 +75,8 @@ def send_many(
 ) -> list[PhoneCode]:
     """Issue codes and queue the SMS that carry them, through the same rate-limited path as call-ups,
     with one INSERT per table however many (a surge's batch); `text(code, minutes)` words each SMS (by
-    default: the code, what it is for, how long it lasts). The code itself lives only in its SMS."""
+    default: the code, what it is for, how long it lasts). The code itself lives only in its SMS. The
+    rows returned are the values written (`insert_rows`), outside the session."""
     minutes = int(CODE_TTL.total_seconds() // 60)
     pairs = [(request, new_code()) for request in requests]
     messages = [
@@ -94,8 +107,9 @@ def send_many(
         )
         for (request, code), message in zip(pairs, messages, strict=True)
     ]
-    session.add_all(rows)
-    session.flush()
+    written = [{column: getattr(row, column) for column in CODE_COLUMNS} for row in rows]
+    for row, code_id in zip(rows, insert_rows(session, PhoneCode, written), strict=True):
+        row.id = code_id
     return rows
 
 
@@ -159,7 +173,7 @@ def sent_counts(session: Session, *, phones: Sequence[str], since: timedelta) ->
     """`sent_since` for many phones in one query (those with none are left out)."""
     rows = session.execute(
         select(PhoneCode.phone, func.count())
-        .where(PhoneCode.phone.in_(list(set(phones))), PhoneCode.created_at > func.now() - since)
+        .where(among(PhoneCode.phone, phones), PhoneCode.created_at > func.now() - since)
         .group_by(PhoneCode.phone)
     ).all()
     return {str(phone): int(n) for phone, n in rows}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from alerts.text import details_updated_text, welcome_text
 from app.audit.service import record
 from app.auth.throttle import WindowCounter, signup_counter
+from app.db import insert_rows
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import respond
@@ -47,6 +48,19 @@ CODES_WINDOW = timedelta(hours=1)
 RESEND_AFTER = timedelta(seconds=60)  # a new code no sooner than this after the last one was sent
 PENDING_KEPT = timedelta(days=1)  # an unverified sign-up (its personal data) is deleted after this
 TRAVEL_KM_DEFAULT = 20.0
+# What a sign-up is written with (`insert_rows`: a surge's batch is one fixed-shape INSERT).
+SIGNUP_COLUMNS = (
+    "token",
+    "state",
+    "phone",
+    "volunteer_id",
+    "details",
+    "location",
+    "max_travel_km",
+    "consent_version",
+    "marketing",
+    "client",
+)
 
 # The weekly windows (UK time, weekday 0 is Monday) each tick box stands for.
 USUAL_WINDOWS: dict[str, list[tuple[int, time, time]]] = {
@@ -114,17 +128,18 @@ def start_many(
     outcomes: list[Outcome | Signup] = []
     for (data, _), fingerprint, count in zip(items, prints, seen, strict=True):
         try:
-            _check(data, count=count, limit=counter, catalogue=catalogue, organisations=organisations)
+            place = _check(data, count=count, limit=counter, catalogue=catalogue, organisations=organisations)
             if sent.get(data.phone, 0) >= CODES_PER_NUMBER:
                 raise TooManyRequests(TOO_MANY_CODES, retry_after_s=int(CODES_WINDOW.total_seconds()))
         except DomainError as refused:
             outcomes.append(refused)
             continue
         sent[data.phone] = sent.get(data.phone, 0) + 1
-        outcomes.append(_signup(data, place=_place(data), owner=owners.get(data.phone), client=fingerprint))
+        outcomes.append(_signup(data, place=place, owner=owners.get(data.phone), client=fingerprint))
     kept = [o for o in outcomes if isinstance(o, Signup)]
-    session.add_all(kept)
-    session.flush()
+    rows = [{column: getattr(s, column) for column in SIGNUP_COLUMNS} for s in kept]
+    for signup, signup_id in zip(kept, insert_rows(session, Signup, rows), strict=True):
+        signup.id = signup_id
     requests = [
         codes.CodeRequest(
             phone=s.phone or "", purpose=_purpose(s), volunteer_id=s.volunteer_id, signup_id=s.id
@@ -137,8 +152,8 @@ def start_many(
 
 def _check(
     data: SignupCreate, *, count: int, limit: WindowCounter, catalogue: set[str], organisations: set[str]
-) -> None:
-    """Refuse a sign-up for anything but its number's code count (which the batch keeps)."""
+) -> GeoPoint:
+    """Refuse a sign-up for anything but its number's code count (which the batch keeps); its place."""
     if count > limit.limit:
         raise TooManyRequests(
             "too many sign-ups from this address just now; try again in a few minutes",
@@ -149,7 +164,7 @@ def _check(
             "the consent wording has changed since this page was opened: read it again and tick it",
             field="consent_version",
         )
-    _place(data)
+    place = _place(data)
     unknown = sorted(set(data.skills) - catalogue)
     if unknown:
         raise InvalidInput(
@@ -159,6 +174,7 @@ def _check(
     strangers = sorted({n.strip() for n in data.organisations if n.strip()} - organisations)
     if strangers:
         raise InvalidInput(f"unknown organisation(s): {', '.join(strangers)}", field="organisations")
+    return place
 
 
 def _known_organisations(session: Session, names: list[str]) -> set[str]:
@@ -177,6 +193,7 @@ def _signup(data: SignupCreate, *, place: GeoPoint, owner: int | None, client: s
     details["consent_at"] = datetime.now(UTC).isoformat()
     return Signup(
         token=secrets.token_urlsafe(32),
+        state=SignupState.pending,
         phone=data.phone,
         volunteer_id=owner,
         details=details,

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, selectinload
 
 from app.audit.service import record
+from app.db import among
 from app.errors import Conflict, InvalidInput, NotFound
 from app.organisation.models import Organisation
 from app.settings import get_settings
@@ -79,9 +80,7 @@ def phone_owner(session: Session, *, phone: str) -> int | None:
 
 def phone_owners(session: Session, *, phones: Sequence[str]) -> dict[str, int]:
     """The volunteers holding any of these phones, by phone, in one query."""
-    rows = session.execute(
-        select(Volunteer.phone, Volunteer.id).where(Volunteer.phone.in_(list(set(phones))))
-    )
+    rows = session.execute(select(Volunteer.phone, Volunteer.id).where(among(Volunteer.phone, phones)))
     return {str(phone): volunteer_id for phone, volunteer_id in rows}
 
 

@@ -91,8 +91,7 @@ def test_stop_cancels_a_call_up_already_queued(client: TestClient, db: Session) 
     db.commit()
     sms(client, volunteer.phone or "", "STOP")
     assert dispatch.claim(db, message_ids=[queued.id], **LEASE) == []
-    db.refresh(queued)
-    assert queued.status is MessageStatus.cancelled
+    assert db.get_one(Message, queued.id).status is MessageStatus.cancelled
 
 
 @pytest.mark.parametrize(
