@@ -3,6 +3,7 @@ against, in the same run, a bare endpoint that only reads and validates the same
 the code queue drains at the provider's rate per number, and whether codes leave in order.
 
     python -m benchmarks.signups [--signups 3000] [--clients 32,128] [--rate 10] [--drain-s 30]
+                              [--api-workers 1]
 
 Every sign-up is a new valid mobile, from one client address (the per-address limit is lifted for the
 run). Each endpoint first takes WARM_UP sign-ups that are not measured (connections opened, statements
@@ -34,7 +35,7 @@ def bodies(count: int, version: str, *, first: int = 0) -> list[Form]:
     def body(i: int) -> dict[str, Any]:
         return {
             "name": f"Surge Joiner {i}",
-            "phone": f"+447911{i:06d}",
+            "phone": f"+447400{i:06d}",
             "town": towns[i % len(towns)],
             "skills": ["first_aid"] if i % 3 == 0 else [],
             "availability": ["weekend"],
@@ -70,9 +71,9 @@ def signups_kept() -> int:
         return session.scalar(select(func.count()).select_from(Signup)) or 0
 
 
-def run(signups: int, clients: list[int], rate: float, drain_s: float) -> None:
-    """A local stack on its own database; for each number of clients the bare endpoint, then ours; the
-    drain; print the numbers."""
+def run(signups: int, clients: list[int], rate: float, drain_s: float, api_workers: int = 1) -> None:
+    """A local stack on its own database (`api_workers` API processes); for each number of clients the
+    bare endpoint (one process), then ours; the drain (unless `drain_s` is 0); print the numbers."""
     fresh_database("nvr_bench_signups")
     env = local_environment(database="nvr_bench_signups", redis_db=12, rate_per_second=rate)
     env["SIGNUPS_PER_CLIENT"] = str(10**9)
@@ -83,7 +84,8 @@ def run(signups: int, clients: list[int], rate: float, drain_s: float) -> None:
     get_redis().flushdb()
     warm_up = bodies(WARM_UP, CURRENT)
     results = []
-    with services(env, workers=1, latency_ms=50), bare_endpoint(env) as (bare_base, bare_pid):
+    stack = services(env, workers=1, latency_ms=50, api_workers=api_workers)
+    with stack, bare_endpoint(env) as (bare_base, bare_pid):
         api_pid = pid_serving(env["NVR_API_PORT"])
         time.sleep(2)  # let the worker connect
         for base, pid in ((bare_base, bare_pid), (env["PUBLIC_BASE_URL"], api_pid)):
@@ -96,11 +98,18 @@ def run(signups: int, clients: list[int], rate: float, drain_s: float) -> None:
         sent_before, _, _ = sent_codes()
         time.sleep(drain_s)
         sent_after, waiting, inversions = sent_codes()
-    print(f"signups: {signups} sign-ups per round, codes at {rate:.0f} SMS/s")
+    processes = f"{api_workers} API process{'es' if api_workers > 1 else ''}"
+    print(f"signups: {signups} sign-ups per round, {processes}, codes at {rate:.0f} SMS/s")
     for concurrency, nvr, bare in results:
         report(f"signups, {concurrency} clients", nvr, bare)
-    drain_rate = (sent_after - sent_before) / drain_s
-    print(f"  sign-ups kept {signups_kept()}, codes sent {sent_after}, waiting {waiting}")
+    if drain_s:
+        print_drain(signups, drain_s, sent_after - sent_before, waiting, inversions)
+
+
+def print_drain(signups: int, drain_s: float, sent: int, waiting: int, inversions: int) -> None:
+    """How fast the code queue went down after the bursts, and whether codes kept their order."""
+    drain_rate = sent / drain_s
+    print(f"  sign-ups kept {signups_kept()}, codes waiting {waiting}")
     print(
         f"  code queue drains at {drain_rate:.1f} codes/s (measured over {drain_s:.0f} s): the {signups} "
         f"codes of one round take {signups / drain_rate:.0f} s in all"
@@ -121,10 +130,11 @@ def main() -> None:
         help="concurrent clients, one round each (a national appeal is many people at once)",
     )
     parser.add_argument("--rate", type=float, default=10.0)
-    parser.add_argument("--drain-s", type=float, default=30.0)
+    parser.add_argument("--drain-s", type=float, default=30.0, help="0: do not measure the drain")
+    parser.add_argument("--api-workers", type=int, default=1, help="processes of `nvr api`")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    run(args.signups, args.clients, args.rate, args.drain_s)
+    run(args.signups, args.clients, args.rate, args.drain_s, args.api_workers)
 
 
 if __name__ == "__main__":

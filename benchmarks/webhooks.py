@@ -47,10 +47,23 @@ def pid_serving(port: str) -> int:
 
 
 def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system, all threads) a process has used so far."""
+    """CPU seconds (user + system, all threads) a process and its live children (the processes of
+    `nvr api --workers N`) have used so far."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
+    own = (int(fields[11]) + int(fields[12])) / TICKS_PER_S
+    return own + sum(cpu_s(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as listed:
+                children.extend(int(n) for n in listed.read().split())
+        except OSError:
+            continue  # the thread ended
+    return children
 
 
 def declare(callups: int) -> int:

@@ -110,8 +110,11 @@ def use_environment(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def services(env: dict[str, str], *, workers: int = 2, latency_ms: int = 300) -> Iterator[None]:
-    """The simulator, the API and `workers` worker processes as children, stopped on the way out."""
+def services(
+    env: dict[str, str], *, workers: int = 2, latency_ms: int = 300, api_workers: int = 1
+) -> Iterator[None]:
+    """The simulator, the API (`api_workers` processes) and `workers` worker processes as children,
+    stopped on the way out."""
     nvr = [sys.executable, "-m", "cli.main"]
     commands = [
         [
@@ -124,7 +127,7 @@ def services(env: dict[str, str], *, workers: int = 2, latency_ms: int = 300) ->
             "--seed",
             "1",
         ],
-        [*nvr, "api", "--port", env["NVR_API_PORT"]],
+        [*nvr, "api", "--workers", str(api_workers), "--port", env["NVR_API_PORT"]],
         [*nvr, "worker", "--processes", str(workers)],
     ]
     children = [
