@@ -16,7 +16,7 @@ from app.callout.models import Callout, CalloutStatus
 from app.incident.models import Incident, IncidentStatus
 from app.message import delivery
 from app.message.delivery import Outgoing
-from app.message.models import Message, MessageKind, MessageStatus
+from app.message.models import CODE_KINDS, Message, MessageKind, MessageStatus
 from app.message.retry import RetryPolicy
 from app.message.service import apply_receipts, store_receipt
 from app.signup import codes
@@ -27,7 +27,7 @@ from app.volunteer.service import set_status
 # sent to a number until it is verified.
 TO_STRANGERS = frozenset({MessageKind.verification_code, MessageKind.join_link})
 # What goes even to a volunteer who opted out: what they asked for themselves, just now.
-ASKED_FOR = frozenset({MessageKind.opted_in, MessageKind.verification_code})
+ASKED_FOR = frozenset({MessageKind.opted_in, *CODE_KINDS})
 
 
 def _still_wanted(
@@ -93,7 +93,7 @@ def claim(session: Session, *, message_ids: list[int], holder: str, lease_s: flo
 def record_sent(session: Session, *, message_id: int, result: SendResult) -> None:
     """Store the provider's SID; a receipt that raced ahead and says undelivered calls a replacement."""
     message = delivery.record_sent(session, message_id=message_id, result=result)
-    if message.kind is MessageKind.verification_code:
+    if message.kind in CODE_KINDS:
         codes.restart_clock(session, message_id=message.id)
     if message.kind is MessageKind.left:
         _forget_number(message)

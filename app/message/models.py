@@ -48,7 +48,8 @@ class MessageKind(enum.StrEnum):
     welfare_check = "welfare_check"
     coordinator_text = "coordinator_text"
     # Joining and looking after oneself (issue 12): codes and answers to the volunteer's own commands.
-    verification_code = "verification_code"  # a one-time code (join, update, leave)
+    verification_code = "verification_code"  # a one-time code for joining (a sign-up or its update)
+    leave_code = "leave_code"  # the code that confirms LEAVE: an answer, sent with the answers
     join_link = "join_link"  # the answer to JOIN from a phone we do not know
     welcome = "welcome"
     self_service = "self_service"  # the answer to PAUSE, BACK, STATUS or LEAVE
@@ -104,9 +105,13 @@ HIGH_PRIORITY_KINDS = frozenset(
         MessageKind.coordinator_text,
         MessageKind.join_link,
         MessageKind.self_service,
+        MessageKind.leave_code,
         MessageKind.left,
     }
 )
+
+# SMS that carry a one-time code: asked for by the person, and their code's minutes start when sent.
+CODE_KINDS = frozenset({MessageKind.verification_code, MessageKind.leave_code})
 
 # Joining at /join: on their own queue after everything else (app/message/service.py queue_for).
 JOINING_KINDS = frozenset({MessageKind.verification_code, MessageKind.welcome})

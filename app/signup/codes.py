@@ -83,7 +83,9 @@ def send_many(
         outbound(
             volunteer_id=request.volunteer_id,
             to=request.phone,
-            kind=MessageKind.verification_code,
+            kind=MessageKind.leave_code
+            if request.purpose is CodePurpose.leave
+            else MessageKind.verification_code,
             body=(
                 text(code, minutes)
                 if text is not None

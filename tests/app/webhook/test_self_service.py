@@ -13,6 +13,8 @@ from app.callout import dispatch
 from app.callout.models import CalloutStatus
 from app.inbox.models import InboxItem, InboxKind
 from app.message.models import Direction, Message, MessageKind
+from app.message.service import queue_for
+from app.queue import HIGH
 from app.settings import get_settings
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import UK
@@ -124,7 +126,9 @@ def test_leave_asks_for_a_code_and_one_text_erases_nobody(client: TestClient, db
     db.commit()
     text(client, volunteer, "LEAVE")
     answer = outbox(db, volunteer)[-1]
-    assert answer.kind is MessageKind.verification_code and "erase everything we hold" in answer.body
+    assert answer.kind is MessageKind.leave_code and "erase everything we hold" in answer.body
+    # An answer to the volunteer's own text: sent with the answers, not behind a surge of sign-up codes.
+    assert queue_for(answer.kind) == HIGH
     assert leave_code(db, volunteer).isdigit()
     db.refresh(volunteer)
     assert volunteer.status is VolunteerStatus.active
