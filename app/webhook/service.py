@@ -195,7 +195,11 @@ def act_on_inbound(
     actor = f"volunteer:{volunteer.id}"
     match reply.intent:
         case ReplyIntent.STOP:
-            set_status(volunteer, VolunteerStatus.opted_out)
+            # The status is set by the release, after it has locked the volunteer's incidents: the
+            # order every release takes, so a STOP and a wave never wait for each other.
+            callouts.release_volunteer(
+                session, volunteer_id=volunteer.id, reason="opted out", status=VolunteerStatus.opted_out
+            )
             record(
                 session,
                 actor=actor,
@@ -203,7 +207,6 @@ def act_on_inbound(
                 entity_type="volunteer",
                 entity_id=volunteer.id,
             )
-            callouts.release_volunteer(session, volunteer_id=volunteer.id, reason="opted out")
         case ReplyIntent.START:
             if volunteer.status is VolunteerStatus.opted_out:
                 set_status(volunteer, VolunteerStatus.active)
