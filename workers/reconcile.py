@@ -38,6 +38,7 @@ from app.settings import get_settings
 from app.signup import service as signups
 from app.upkeep import service as upkeep
 from app.webhook import self_service
+from app.webhook import signature as webhook_signature
 from workers.inbound import recover as recover_stored_webhooks
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,7 @@ class Reconciler:
                     "welfare": flag_unanswered_welfare(),
                     "pauses_ended": resume_due_pauses(),
                     "signups_deleted": delete_stale_signups(),
+                    "signatures_forgotten": forget_old_signatures(),
                     **self.upkeep(),
                     **recover_stored_webhooks(),
                 }
@@ -152,6 +154,12 @@ def delete_stale_signups() -> int:
     """Sign-ups never verified within a day go, with their personal data and codes."""
     with unit_of_work() as session:
         return signups.delete_stale(session)
+
+
+def forget_old_signatures() -> int:
+    """Webhook signatures past their replay window go (app/webhook/signature.py)."""
+    with unit_of_work() as session:
+        return webhook_signature.forget_old(session)
 
 
 def flag_unanswered_welfare() -> int:

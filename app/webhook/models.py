@@ -12,6 +12,7 @@ class WebhookSignature(Base):
     """One accepted X-Twilio-Signature; a second webhook under it is a replay or a forgery."""
 
     __tablename__ = "webhook_signatures"
+    __table_args__ = (Index("ix_webhook_signatures_received_at", "received_at"),)
 
     signature: Mapped[str] = mapped_column(String(100), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -4,8 +4,11 @@ The webhook is read from the request by the route module (app/api/webhooks.py); 
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from alerts.signature import SIGNATURE_HEADER, is_valid_signature
@@ -13,6 +16,8 @@ from app.errors import Conflict, Forbidden
 from app.webhook.models import WebhookSignature
 
 MAX_SIGNATURE = 100  # HMAC-SHA1 in base64 is 28 characters, SHA-256 44
+SIGNATURES_KEPT = timedelta(days=7)
+FORGET_BATCH = 10_000  # signatures forgotten per pass: a short DELETE however long the backlog
 
 
 class BadSignature(Forbidden):
@@ -59,3 +64,21 @@ def claim(signature: str) -> ReturningInsert[str]:
 def replayed() -> ReplayedWebhook:
     """The refusal for a signature already used."""
     return ReplayedWebhook(f"this {SIGNATURE_HEADER} was already used")
+
+
+def forget_old(session: Session) -> int:
+    """Forget signatures older than SIGNATURES_KEPT (database clock), a batch at a time; returns how
+    many. Every webhook adds one, so without this the table grows for ever. A replay of a webhook
+    older than that changes nothing: an inbound SMS is kept once per MessageSid, and a receipt never
+    moves a message back."""
+    old = (
+        select(WebhookSignature.signature)
+        .where(WebhookSignature.received_at < func.now() - SIGNATURES_KEPT)
+        .limit(FORGET_BATCH)
+    )
+    gone = session.scalars(
+        delete(WebhookSignature)
+        .where(WebhookSignature.signature.in_(old))
+        .returning(WebhookSignature.signature)
+    )
+    return len(gone.all())
