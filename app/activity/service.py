@@ -88,7 +88,7 @@ def hours_of(session: Session, *, volunteer_ids: Sequence[int]) -> dict[int, Hou
             select(Callout.volunteer_id, func.sum(deployment_hours()))
             .where(Callout.volunteer_id.in_(ids), *_is_deployment())
             .group_by(Callout.volunteer_id)
-        ).tuples()
+        ).all()
     )
     active = dict(
         session.execute(
@@ -96,7 +96,7 @@ def hours_of(session: Session, *, volunteer_ids: Sequence[int]) -> dict[int, Hou
             .join(Activity, Activity.id == activity_volunteers.c.activity_id)
             .where(activity_volunteers.c.volunteer_id.in_(ids))
             .group_by(activity_volunteers.c.volunteer_id)
-        ).tuples()
+        ).all()
     )
     result = {}
     for vid in ids:
@@ -135,7 +135,7 @@ def award_milestones(session: Session, *, volunteer_ids: Sequence[int]) -> int:
                 Volunteer.phone_failed_at.is_(None),
                 Volunteer.status.not_in([VolunteerStatus.opted_out, VolunteerStatus.erased]),
             )
-        ).tuples()
+        ).all()
     )
     messages = [
         outbound(
@@ -445,7 +445,7 @@ def totals(
             query = query.where(Area.id == area_id)
     query = query.group_by(key, name).having(people >= min_people).order_by(hours.desc(), key)
     rows = []
-    for k, n, count, total in session.execute(query).tuples():
+    for k, n, count, total in session.execute(query):
         if by is Grouping.skill and k is None:
             k, n = ACTIVITIES_KEY, "Non-emergency activities"
         elif by is Grouping.organisation and k is None:
