@@ -125,7 +125,7 @@ def _check_row(number: int, values: dict[str, str]) -> tuple[ActivityCreate | No
         errors.append(RowError(number, "lat" if lon else "lon", "give both lon and lat, or neither"))
     if errors:
         return None, errors
-    refs: list[Any] = [int(r) if r.isdigit() else r for r in _split(values["volunteers"])]
+    refs: list[Any] = [int(r) if r.isascii() and r.isdigit() else r for r in _split(values["volunteers"])]
     payload: dict[str, Any] = {
         "held_on": values["held_on"],
         "title": values["title"],

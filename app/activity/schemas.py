@@ -23,12 +23,15 @@ class ActivityCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: PlainText = Field(min_length=1, max_length=200)
+    title: Annotated[PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     organisation: OrganisationName
     held_on: date = Field(ge=date(1900, 1, 1))
-    place: PlainText | None = Field(default=None, min_length=1, max_length=120)
+    place: (
+        Annotated[PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None
+    ) = None
     location: GeoPoint | None = None
-    hours: float = Field(gt=0, le=MAX_ACTIVITY_HOURS, description="hours each person gave")
+    # At least 0.01: the table keeps hundredths, and a smaller figure would be stored as no time at all.
+    hours: float = Field(ge=0.01, le=MAX_ACTIVITY_HOURS, description="hours each person gave")
     volunteers: list[VolunteerRef] = Field(
         min_length=1, max_length=MAX_PEOPLE, description="volunteer ids, or mobiles in E.164 (+447...)"
     )

@@ -242,7 +242,7 @@ def write_activity(
     organisation = volunteers.organisations_named(session, names=[data.organisation])[0]
     activity = Activity(
         organisation_id=organisation.id,
-        title=data.title.strip(),
+        title=data.title,
         held_on=data.held_on,
         place=place[:120],
         location=volunteers.point_element(GeoPoint(type="Point", coordinates=[lon, lat])),

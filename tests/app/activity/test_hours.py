@@ -183,6 +183,7 @@ def test_a_wrong_activity_is_refused_and_nothing_is_written(
         ({"volunteers": [ada.id], "location": {"type": "Point", "coordinates": [2.35, 48.85]}}, "outside"),
         ({"volunteers": [ada.id], "held_on": (date.today() + timedelta(days=3)).isoformat()}, "future"),
         ({"volunteers": [ada.id], "hours": 25}, "hours"),
+        ({"volunteers": [ada.id], "hours": 1e-9}, "hours"),  # hundredths are kept: this would be 0
         ({"volunteers": []}, "volunteers"),
     ]
     for fields, needle in cases:
@@ -209,7 +210,7 @@ def test_activities_by_csv_all_rows_or_none(
         f"2026-11-01,Tree planting,Woodland Trust,Carlisle,,,13,{ada.id};{bob.phone}",
         f"2026-11-02,River clean,Eden Rivers Trust,Atlantis,,,2,{ada.id}",
         f"2026-11-03,Sandbags,Carlisle Council,,-2.93,,2,{ada.id}",
-        "2026-11-04,Sandbags,Carlisle Council,Carlisle,,,2,+447700900999;12x",
+        "2026-11-04,Sandbags,Carlisle Council,Carlisle,,,2,+447700900999;12x;²",
     )
     problem = is_problem(
         client.post("/api/v1/activities/import", files={"file": bad.open("rb")}, headers=coordinator), 422
