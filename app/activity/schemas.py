@@ -102,15 +102,16 @@ class TotalsRead(BaseModel):
 
 
 class DeploymentRead(BaseModel):
-    """One deployment on the passport: a confirmed call-up with the times the person was there."""
+    """One deployment on the passport: a confirmed call-up with the times the person was there, or the
+    hours a coordinator entered for it."""
 
     callout_id: int
     incident_id: int
     incident_title: str
     role: str
     exercise: bool
-    arrived_at: datetime
-    done_at: datetime
+    arrived_at: datetime | None
+    done_at: datetime | None
     hours: float
 
 

@@ -26,9 +26,11 @@ from sqlalchemy import (
     Numeric,
     String,
     Subquery,
+    and_,
     cast,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -68,16 +70,15 @@ ACTIVITIES_KEY = "activities"  # the skill group of activities, which have no sk
 
 
 def deployment_hours() -> ColumnElement[float]:
-    """A call-up's hours on the ground: done - arrived."""
-    return cast(func.extract("epoch", Callout.done_at - Callout.arrived_at) / 3600.0, Float)
+    """A call-up's hours on the ground: the figure a coordinator entered, else done - arrived."""
+    clocked = cast(func.extract("epoch", Callout.done_at - Callout.arrived_at) / 3600.0, Float)
+    return func.coalesce(cast(Callout.entered_hours, Float), clocked)
 
 
 def _is_deployment() -> list[ColumnElement[bool]]:
-    return [
-        Callout.status == CalloutStatus.accepted,
-        Callout.arrived_at.is_not(None),
-        Callout.done_at.is_not(None),
-    ]
+    """A confirmed call-up with hours: both times, or an entered figure."""
+    timed = and_(Callout.arrived_at.is_not(None), Callout.done_at.is_not(None))
+    return [Callout.status == CalloutStatus.accepted, or_(Callout.entered_hours.is_not(None), timed)]
 
 
 def hours_of(session: Session, *, volunteer_ids: Sequence[int]) -> dict[int, HoursRead]:
@@ -315,13 +316,14 @@ def to_read(activity: Activity, *, organisation: str, volunteer_ids: list[int]) 
 
 
 def deployments(session: Session, *, volunteer_id: int) -> list[DeploymentRead]:
-    """A volunteer's deployments, newest first: confirmed call-ups with arrived and done times."""
+    """A volunteer's deployments, newest first: confirmed call-ups with arrived and done times or hours
+    entered as a figure."""
     rows = session.execute(
         select(Callout, Incident.title, Incident.exercise, Need.skill_code, deployment_hours())
         .join(Incident, Incident.id == Callout.incident_id)
         .join(Need, Need.id == Callout.need_id)
         .where(Callout.volunteer_id == volunteer_id, *_is_deployment())
-        .order_by(Callout.arrived_at.desc(), Callout.id.desc())
+        .order_by(func.coalesce(Callout.arrived_at, Callout.called_at).desc(), Callout.id.desc())
     ).all()
     return [
         DeploymentRead(
@@ -335,7 +337,6 @@ def deployments(session: Session, *, volunteer_id: int) -> list[DeploymentRead]:
             hours=round(float(hours), 2),
         )
         for c, title, exercise, skill, hours in rows
-        if c.arrived_at is not None and c.done_at is not None
     ]
 
 

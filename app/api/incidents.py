@@ -131,6 +131,7 @@ def attendance(
         callout_id=callout_id,
         arrived_at=data.arrived_at,
         done_at=data.done_at,
+        hours=data.hours,
         fields=data.model_fields_set,
         actor=actor_of(token),
     )

@@ -1,7 +1,8 @@
 """Hours on the Volunteer Passport (issue 13, part 2): non-emergency activities an organisation ran and
 who came (`activities`, `activity_volunteers`), and the milestones of hours each volunteer reached
 (`volunteer_milestones`, one row per milestone so its thank-you SMS goes once). Deployments need no
-table: they are confirmed call-ups with arrived and done times. A new message kind for the thank-you.
+table: they are confirmed call-ups with arrived and done times, or with the hours a coordinator
+entered as a figure (`callouts.entered_hours`, new here). A new message kind for the thank-you.
 
 Revision ID: 0019
 Revises: 0017
@@ -22,6 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.execute("ALTER TYPE message_kind ADD VALUE IF NOT EXISTS 'milestone'")
+    op.add_column("callouts", sa.Column("entered_hours", sa.Numeric(precision=5, scale=2), nullable=True))
     op.create_table(
         "activities",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -103,4 +105,5 @@ def downgrade() -> None:
     op.drop_index("ix_activities_organisation_held_on", table_name="activities")
     op.drop_index("ix_activities_location", table_name="activities", postgresql_using="gist")
     op.drop_table("activities")
+    op.drop_column("callouts", "entered_hours")
     # PostgreSQL cannot drop a value from an enum type; an unused 'milestone' is harmless.

@@ -117,6 +117,25 @@ def test_a_coordinator_enters_and_corrects_the_times(
     )
 
 
+def test_a_coordinator_enters_hours_as_a_figure(
+    client: TestClient, coordinator: dict[str, str], db: Session
+) -> None:
+    volunteer, callout = deployed(client, coordinator, db)
+    url = f"/api/v1/incidents/{callout.incident_id}/callouts/{callout.id}/attendance"
+    response = client.post(url, json={"hours": 6.25}, headers=coordinator)
+    assert response.status_code == 200, response.text
+    assert response.json()["hours"] == 6.25  # the incident's own record says the same
+    [record] = passport(client, coordinator, volunteer)["deployments"]
+    assert (record["hours"], record["arrived_at"], record["done_at"]) == (6.25, None, None)
+    # The figure stands for done - arrived while it is there; cleared, the times count again.
+    assert attendance(client, coordinator, callout, 2).status_code == 200
+    assert passport(client, coordinator, volunteer)["hours"]["deployments"] == 6.25
+    assert client.post(url, json={"hours": None}, headers=coordinator).status_code == 200
+    assert passport(client, coordinator, volunteer)["hours"]["deployments"] == 2.0
+    is_problem(client.post(url, json={"hours": 0}, headers=coordinator), 422)
+    is_problem(client.post(url, json={"hours": 169}, headers=coordinator), 422)
+
+
 def test_crossing_10_and_25_in_one_step_is_one_text_and_both_milestones(
     client: TestClient, coordinator: dict[str, str], db: Session
 ) -> None:
