@@ -458,6 +458,15 @@ def expiry_reminder_text(*, skills: list[str]) -> str:
     return _checked(body or render([]), exercise=False)
 
 
+def milestone_text(*, hours: int) -> str:
+    """Thank a volunteer whose hours on the reserve (deployments and activities) reached a milestone."""
+    return _checked(
+        f"NVR: thank you! You have now given {hours} hours as a volunteer with the National Volunteer "
+        "Reserve. It is on your passport. Reply STATUS to see what we hold.",
+        exercise=False,
+    )
+
+
 def availability_check_text(*, answer_within_days: int) -> str:
     """Ask, once a year, whether a volunteer can still be called; silence makes them inactive."""
     return _checked(

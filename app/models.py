@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
+from app.activity.models import Activity, Milestone, activity_volunteers
 from app.area.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
@@ -23,6 +24,7 @@ from app.volunteer.models import (
 from app.webhook.models import InboundPending, WebhookSignature
 
 __all__ = [
+    "Activity",
     "ApiToken",
     "Area",
     "AuditEvent",
@@ -37,6 +39,7 @@ __all__ = [
     "InboxItem",
     "Incident",
     "Message",
+    "Milestone",
     "Need",
     "Organisation",
     "PhoneCode",
@@ -46,5 +49,6 @@ __all__ = [
     "UnavailablePeriod",
     "Volunteer",
     "WebhookSignature",
+    "activity_volunteers",
     "volunteer_organisations",
 ]

@@ -16,6 +16,8 @@ def create_app() -> FastAPI:
     """Build the API: routes, problem+json error handling, health and metrics."""
     # The domain routes import app.api.deps, so this package imports them only here, once it is loaded:
     # importing a route module first would otherwise meet this package half-built.
+    from app.api.activities import hours_router, passport_router
+    from app.api.activities import router as activity_router
     from app.api.areas import router as area_router
     from app.api.console import router as console_router
     from app.api.inbox import router as inbox_router
@@ -51,6 +53,9 @@ def create_app() -> FastAPI:
     app.include_router(webhook_router)
     app.include_router(signup_router)
     app.include_router(volunteer_router)
+    app.include_router(passport_router)
+    app.include_router(activity_router)
+    app.include_router(hours_router)
     app.include_router(incident_router)
     app.include_router(report_router)
     app.include_router(inbox_router)

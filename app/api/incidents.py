@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from app.activity.service import award_milestones
 from app.api.deps import CoordinatorToken, SessionDep, SettingsDep
 from app.api.params import Id, Offset
 from app.auth.service import actor_of
@@ -122,16 +123,19 @@ def release(
 def attendance(
     incident_id: Id, callout_id: Id, data: AttendanceUpdate, session: SessionDep, token: CoordinatorToken
 ) -> CalloutRead:
-    """Enter when a confirmed person arrived and finished (also after the close); hours follow."""
-    callouts.record_attendance(
+    """Enter when a confirmed person arrived and finished (also after the close); hours follow, and a
+    milestone they reach is thanked."""
+    callout = callouts.record_attendance(
         session,
         incident_id=incident_id,
         callout_id=callout_id,
         arrived_at=data.arrived_at,
         done_at=data.done_at,
+        hours=data.hours,
         fields=data.model_fields_set,
         actor=actor_of(token),
     )
+    award_milestones(session, volunteer_ids=[callout.volunteer_id])
     return progress.callout_read(session, incident_id=incident_id, callout_id=callout_id)
 
 

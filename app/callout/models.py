@@ -3,7 +3,19 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func, text
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -64,6 +76,9 @@ class Callout(Base):
     checkin_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Hours a coordinator entered as a figure (times unknown, or a shift not on the clock): when set, it
+    # is the deployment's hours instead of done - arrived.
+    entered_hours: Mapped[float | None] = mapped_column(Numeric(5, 2, asdecimal=False))
     # Welfare check after DONE or at close: asked, and answered OK.
     welfare_asked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     welfare_ok_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

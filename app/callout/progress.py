@@ -101,7 +101,7 @@ def list_callouts(session: Session, *, incident_id: int, callout_id: int | None 
             checkin=c.checkin,
             arrived_at=c.arrived_at,
             done_at=c.done_at,
-            hours=hours_between(c.arrived_at, c.done_at),
+            hours=hours_between(c.arrived_at, c.done_at, c.entered_hours),
         )
         for c, name, phone, skill, status in rows
     ]

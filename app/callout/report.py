@@ -151,8 +151,8 @@ def incident_report(session: Session, *, incident_id: int) -> IncidentReport:
             checkin=c.checkin,
             arrived_at=c.arrived_at,
             done_at=c.done_at,
-            hours=hours_between(c.arrived_at, c.done_at),
-            no_show=closed and c.arrived_at is None,
+            hours=hours_between(c.arrived_at, c.done_at, c.entered_hours),
+            no_show=closed and c.arrived_at is None and c.entered_hours is None,
         )
         for c, name, skill in accepted
     ]

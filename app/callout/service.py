@@ -684,10 +684,12 @@ def record_attendance(
     done_at: datetime | None,
     fields: set[str],
     actor: str,
+    hours: float | None = None,
 ) -> Callout:
-    """A coordinator enters when a confirmed person arrived and finished (also after the close).
+    """A coordinator enters when a confirmed person arrived and finished (also after the close), or
+    their hours as a figure, which then stands for done - arrived.
 
-    Only the `fields` given change; a time given as null clears it.
+    Only the `fields` given change; a time or the figure given as null clears it.
     """
     lock_incident(session, incident_id)
     callout = _callout_of(session, incident_id=incident_id, callout_id=callout_id)
@@ -700,6 +702,8 @@ def record_attendance(
     if done is not None and arrived is None:
         raise InvalidInput("done_at needs arrived_at: enter when they arrived first")
     callout.arrived_at, callout.done_at = arrived, done
+    if "hours" in fields:
+        callout.entered_hours = round(hours, 2) if hours is not None else None
     session.flush()
     record(
         session,
@@ -711,6 +715,7 @@ def record_attendance(
             "incident_id": incident_id,
             "arrived_at": arrived.isoformat() if arrived else None,
             "done_at": done.isoformat() if done else None,
+            "hours": callout.entered_hours,
         },
     )
     return callout

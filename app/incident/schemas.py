@@ -129,13 +129,24 @@ class CalloutRelease(BaseModel):
     reason: PlainText = Field(min_length=1, max_length=190)
 
 
+# A figure entered for one deployment: a week on the ground at most.
+MAX_ENTERED_HOURS = 168
+
+
 class AttendanceUpdate(BaseModel):
-    """When a confirmed person arrived and finished, as a coordinator knows it; null clears a time."""
+    """When a confirmed person arrived and finished, or their hours as a figure, as a coordinator knows
+    it; null clears a time or the figure."""
 
     model_config = ConfigDict(extra="forbid")
 
     arrived_at: Instant | None = None
     done_at: Instant | None = None
+    hours: float | None = Field(
+        default=None,
+        ge=0.01,
+        le=MAX_ENTERED_HOURS,
+        description="hours as a figure, instead of done - arrived",
+    )
 
 
 class NeedRead(BaseModel):
@@ -208,8 +219,13 @@ class CalloutRead(BaseModel):
     hours: float | None
 
 
-def hours_between(arrived_at: datetime | None, done_at: datetime | None) -> float | None:
-    """Hours on duty, to the hundredth; None until both times are known."""
+def hours_between(
+    arrived_at: datetime | None, done_at: datetime | None, entered: float | None = None
+) -> float | None:
+    """Hours on duty, to the hundredth: a coordinator's entered figure, else done - arrived; None until
+    one of them is known."""
+    if entered is not None:
+        return round(entered, 2)
     if arrived_at is None or done_at is None:
         return None
     return round((done_at - arrived_at).total_seconds() / 3600, 2)

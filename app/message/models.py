@@ -59,6 +59,7 @@ class MessageKind(enum.StrEnum):
     availability_check = "availability_check"
     marked_inactive = "marked_inactive"
     number_update = "number_update"  # asks a volunteer whose number failed to send us a new one
+    milestone = "milestone"  # thanks a volunteer for reaching 10, 25, 50... hours (app/activity)
 
 
 class MessageStatus(enum.StrEnum):

@@ -258,6 +258,7 @@ class ExportCallout(BaseModel):
     checkin_at: datetime | None = None
     arrived_at: datetime | None = None
     done_at: datetime | None = None
+    entered_hours: float | None = None
     welfare_asked_at: datetime | None = None
     welfare_ok_at: datetime | None = None
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from alerts import text
 from alerts.replies import MAX_ETA_MINUTES, Reply, ReplyIntent, parse_reply
 from alerts.text import Checkin
+from app.activity.service import award_milestones
 from app.audit.service import record
 from app.callout import service as callouts
 from app.callout import welfare
@@ -520,6 +521,8 @@ def _checkin(session: Session, *, volunteer: Volunteer, reply: Reply, message: M
     if checkin is Checkin.done:  # arrived_at stays empty unless they said so: the record does not invent it
         callout.done_at = callout.done_at or now
     session.flush()
+    if checkin is Checkin.done:
+        award_milestones(session, volunteer_ids=[volunteer.id])
     record(
         session,
         actor=f"volunteer:{volunteer.id}",

@@ -21,6 +21,7 @@ from alerts.text import (
     expiry_reminder_text,
     help_text,
     marked_inactive_text,
+    milestone_text,
     no_deployment_text,
     no_open_callup_text,
     not_needed_text,
@@ -328,3 +329,10 @@ def test_the_availability_check_says_how_to_answer_and_what_silence_does():
     body = availability_check_text(answer_within_days=14)
     assert all(word in body for word in ("YES", "PAUSE", "LEAVE", "14 days"))
     assert "BACK" in marked_inactive_text()
+
+
+def test_a_milestone_thank_you_is_one_plain_segment():
+    for hours in (10, 25, 50, 100, 200, 500):
+        body = milestone_text(hours=hours)
+        assert f"{hours} hours" in body and body.startswith("NVR: thank you")
+        assert count_segments(body).segments == 1 and count_segments(body).encoding == "GSM-7"
