@@ -3,6 +3,7 @@
 from app.area.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
+from app.badge.models import IssuedBadge, PassportLink, SigningKey
 from app.callout.models import Callout
 from app.db import Base
 from app.inbox.models import InboxItem
@@ -36,11 +37,14 @@ __all__ = [
     "InboundPending",
     "InboxItem",
     "Incident",
+    "IssuedBadge",
     "Message",
     "Need",
     "Organisation",
+    "PassportLink",
     "PhoneCode",
     "Receipt",
+    "SigningKey",
     "Signup",
     "Skill",
     "UnavailablePeriod",

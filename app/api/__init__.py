@@ -21,6 +21,7 @@ def create_app() -> FastAPI:
     from app.api.inbox import router as inbox_router
     from app.api.incidents import router as incident_router
     from app.api.maps import router as map_router
+    from app.api.passport import router as passport_router
     from app.api.reports import router as report_router
     from app.api.signups import router as signup_router
     from app.api.volunteers import MAX_IMPORT_BYTES
@@ -57,6 +58,7 @@ def create_app() -> FastAPI:
     app.include_router(area_router)
     app.include_router(map_router)
     app.include_router(console_router)
+    app.include_router(passport_router)
     app.include_router(health_router)
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
