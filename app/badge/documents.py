@@ -41,7 +41,6 @@ class Envelope:
     valid_from: datetime
     valid_until: datetime | None
     status_list_url: str
-    status_index: int
 
 
 def _credential(

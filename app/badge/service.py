@@ -207,7 +207,6 @@ def _document(session: Session, badge: IssuedBadge, *, holder: str, source: str)
         valid_from=badge.valid_from,
         valid_until=badge.valid_until,
         status_list_url=status_list_url(badge.status_index // LIST_SIZE),
-        status_index=badge.status_index,
     )
     bit = badge.status_index % LIST_SIZE
     if badge.kind is BadgeKind.hours:
@@ -296,7 +295,7 @@ def status_list(session: Session, *, number: int) -> str:
         select(IssuedBadge.status_index).where(
             IssuedBadge.revoked_at.is_not(None),
             IssuedBadge.status_index >= first,
-            IssuedBadge.status_index < first + LIST_SIZE,
+            IssuedBadge.status_index <= first + LIST_SIZE - 1,  # the last list ends at the int4 maximum
         )
     )
     now = datetime.now(UTC)

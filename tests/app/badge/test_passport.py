@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from app.badge import keys
 from app.badge import service as badges
 from app.badge.models import IssuedBadge, PassportLink
+from app.callout.models import Callout
 from app.volunteer.models import Volunteer
 from app.volunteer.schemas import CredentialCreate, GeoPoint, VolunteerCreate, VolunteerUpdate
 from app.volunteer.service import create_volunteer, update_volunteer
-from tests.app.callout.test_service import outbox
+from tests.app.callout.test_service import declare, mark_sent, outbox
 from tests.app.reserve import CARLISLE, next_phone
 from tests.app.webhook.test_service import text
 from tests.conftest import is_problem
@@ -146,7 +147,8 @@ def test_rotation_makes_a_new_current_key_and_old_signatures_still_verify(
     new_kid = jwt.get_unverified_header(after["jws"])["kid"]
     assert old_kid != new_kid
     assert {old_kid, new_kid} <= {k["kid"] for k in client.get("/.well-known/jwks.json").json()["keys"]}
-    assert independently_verified(client, before["jws"])["id"] == independently_verified(client, after["jws"])["id"]
+    same = independently_verified(client, before["jws"])["id"]
+    assert independently_verified(client, after["jws"])["id"] == same
     assert check(client, before["jws"])["result"] == "valid"
     assert check(client, after["jws"])["kid"] == new_kid
 
@@ -195,6 +197,18 @@ def test_removing_or_changing_a_passport_entry_revokes_its_credential_at_once(
     answer = check(client, changed["jws"])
     assert answer["result"] == "revoked" and "removed" in answer["reasons"][0]
     assert export(client, volunteer, coordinator) == []
+
+
+def test_erasing_the_holder_revokes_everything_issued_to_them(
+    client: TestClient, db: Session, coordinator: dict[str, str], admin: dict[str, str]
+) -> None:
+    volunteer = holder(db)
+    [skill] = export(client, volunteer, coordinator)
+    text(client, volunteer, "PASSPORT")
+    assert client.delete(f"/api/v1/volunteers/{volunteer.id}", headers=admin).status_code == 204
+    answer = check(client, skill["jws"])
+    assert answer["result"] == "revoked"
+    assert db.scalars(select(PassportLink).where(PassportLink.volunteer_id == volunteer.id)).all() == []
 
 
 def test_a_credential_past_its_valid_until_is_expired_and_the_upkeep_pass_sets_its_bit(
@@ -250,6 +264,31 @@ def test_hours_come_from_a_pluggable_source_and_are_reissued_when_they_change(
     assert badges.milestones(three(db, 0)) == ["First deployment", "10 hours"]
 
 
+def test_hours_until_the_reserve_keeps_them_are_counted_from_call_ups_arrived_at_and_signed_off(
+    client: TestClient, db: Session, coordinator: dict[str, str]
+) -> None:
+    volunteer = holder(db)
+    incident = declare(client, coordinator)
+    mark_sent(db)
+    text(client, volunteer, "YES")
+    arrived = datetime.now(UTC) - timedelta(hours=3)
+    db.execute(
+        update(Callout)
+        .where(Callout.volunteer_id == volunteer.id, Callout.incident_id == incident["id"])
+        .values(arrived_at=arrived, done_at=arrived + timedelta(hours=2, minutes=30))
+    )
+    db.commit()
+    exported = export(client, volunteer, coordinator)
+    [hours] = [c for c in exported if c["kind"] == "hours"]
+    document = independently_verified(client, hours["jws"])
+    assert [r["value"] for r in document["credentialSubject"]["result"]] == ["1", "2.5"]
+    assert document["credentialSubject"]["achievement"]["achievementType"] == "CommunityService"
+    assert "validUntil" not in document
+    text(client, volunteer, "PASSPORT")
+    page = client.post(link_of(db, volunteer)).text
+    assert "1 deployment, 2.5 hours." in page and "First deployment" in page
+
+
 def link_of(db: Session, volunteer: Volunteer) -> str:
     body = outbox(db, volunteer)[-1].body
     found = re.search(r"(/passport/[A-Za-z0-9_-]+)", body)
@@ -300,3 +339,9 @@ def test_passport_links_are_limited_to_a_few_an_hour(client: TestClient, db: Ses
     text(client, volunteer, "PASSPORT")
     assert "several passport links" in outbox(db, volunteer)[-1].body
     assert len(db.scalars(select(PassportLink)).all()) == badges.LINKS_PER_HOUR
+
+
+def test_every_status_list_can_be_fetched_and_one_past_the_last_is_a_404(client: TestClient) -> None:
+    last = client.get("/api/v1/passport/status/16383")
+    assert last.status_code == 200 and independently_verified(client, last.text)["id"].endswith("/16383")
+    is_problem(client.get("/api/v1/passport/status/16384"), 422)
