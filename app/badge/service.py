@@ -135,7 +135,8 @@ def issue_passport(
 ) -> list[IssuedBadge]:
     """The volunteer's live credentials, issuing what is new or changed and revoking what lapsed: one
     per verified passport entry, and one for the hours record when there is any."""
-    volunteer = session.get(Volunteer, volunteer_id, with_for_update=True)
+    # Locked, so two exports at once cannot both issue the same entry.
+    volunteer = session.get(Volunteer, volunteer_id, with_for_update=True, populate_existing=True)
     if volunteer is None or volunteer.status is VolunteerStatus.erased:
         raise NotFound(f"no volunteer {volunteer_id}")
     live = {

@@ -151,6 +151,13 @@ def passport(session: Session, *, volunteer: Volunteer) -> None:
         _answer(session, volunteer, text.passport_links_used_up_text())
         return
     token = badges.create_link(session, volunteer_id=volunteer.id)
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="volunteer.passport_link_sent",
+        entity_type="volunteer",
+        entity_id=volunteer.id,
+    )
     minutes = int(badges.LINK_TTL.total_seconds() // 60)
     _answer(session, volunteer, text.passport_link_text(url=badges.link_url(token), minutes=minutes))
 
