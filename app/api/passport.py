@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from app.api.deps import AdminToken, CoordinatorToken, SessionDep, SettingsDep
 from app.api.pages import HEAD, PAGE_HEADERS, page_policy, static_file, static_files
 from app.api.params import Id
+from app.api.problems import status_for
 from app.auth.service import actor_of
 from app.badge import keys, service
 from app.badge.documents import OB_CONTEXT, VC_CONTEXT
@@ -43,8 +44,9 @@ TEMPLATES = Environment(
 )
 VC_JWT = "application/vc+jwt"
 Responses = dict[int | str, dict[str, Any]]
-NO_STATUS_LIST: Responses = {404: {"description": "No such status list"}}
-NO_VOLUNTEER: Responses = {404: {"description": "No such volunteer (or erased)"}}
+KEY_UNREADABLE: Responses = {503: {"description": "The signing key cannot be read with BADGE_KEY_SECRET"}}
+NO_STATUS_LIST: Responses = {404: {"description": "No such status list"}, **KEY_UNREADABLE}
+NO_VOLUNTEER: Responses = {404: {"description": "No such volunteer (or erased)"}, **KEY_UNREADABLE}
 NO_CREDENTIAL: Responses = {404: {"description": "No credential issued with this id"}}
 GARBAGE: Responses = {422: {"description": "Not a compact JWS at all"}}
 Token = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -158,10 +160,11 @@ def passport_open(token: Token, session: SessionDep, settings: SettingsDep) -> H
 
 @router.post("/passport/{token}", response_class=HTMLResponse, include_in_schema=False)
 def passport_show(token: Token, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    """The passport, once: the link is spent as it is shown."""
+    """The passport, once: the link is spent as it is shown (and only then, so a failure leaves it)."""
     try:
-        volunteer_id = service.open_link(session, token=token, use=True)
+        volunteer_id = service.open_link(session, token=token, use=False)  # locked until the commit
         found = service.passport(session, volunteer_id=volunteer_id)
+        service.open_link(session, token=token, use=True)
     except DomainError as exc:
-        return _render(settings, "gone.html", status_code=404, message=exc.detail)
+        return _render(settings, "gone.html", status_code=status_for(exc), message=exc.detail)
     return _render(settings, "passport.html", passport=found, download=_download)

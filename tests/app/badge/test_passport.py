@@ -18,6 +18,7 @@ from app.badge import keys
 from app.badge import service as badges
 from app.badge.models import IssuedBadge, PassportLink
 from app.callout.models import Callout
+from app.settings import get_settings
 from app.volunteer.models import Volunteer
 from app.volunteer.schemas import CredentialCreate, GeoPoint, VolunteerCreate, VolunteerUpdate
 from app.volunteer.service import create_volunteer, update_volunteer
@@ -345,3 +346,22 @@ def test_every_status_list_can_be_fetched_and_one_past_the_last_is_a_404(client:
     last = client.get("/api/v1/passport/status/16383")
     assert last.status_code == 200 and independently_verified(client, last.text)["id"].endswith("/16383")
     is_problem(client.get("/api/v1/passport/status/16384"), 422)
+
+
+def test_a_key_unreadable_with_the_secret_is_a_503_and_leaves_the_link_unspent(
+    client: TestClient, db: Session, coordinator: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    volunteer = holder(db)
+    keys.current(db)
+    db.commit()
+    text(client, volunteer, "PASSPORT")
+    path = link_of(db, volunteer)
+    secret = get_settings().badge_key_secret
+    monkeypatch.setattr(get_settings(), "badge_key_secret", "another-secret-entirely")
+    problem = is_problem(
+        client.post(f"/api/v1/passport/volunteers/{volunteer.id}/credentials", headers=coordinator), 503
+    )
+    assert "nvr keys rotate" in problem["detail"]
+    assert client.post(path).status_code == 503
+    monkeypatch.setattr(get_settings(), "badge_key_secret", secret)
+    assert client.post(path).status_code == 200  # the failure did not spend it
