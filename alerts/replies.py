@@ -26,6 +26,7 @@ class ReplyIntent(StrEnum):
     BACK = "BACK"  # end a pause
     STATUS = "STATUS"  # what we hold: active or paused, skills, open call-ups
     LEAVE = "LEAVE"  # erase me
+    PASSPORT = "PASSPORT"  # text me a link to my passport
     ETA = "ETA"  # only minutes ("20 mins"): an ETA for a confirmed call-up, not a YES
     ENROUTE = "ENROUTE"
     ARRIVED = "ARRIVED"
@@ -375,13 +376,16 @@ MAX_PAUSE_DAYS = 366  # a longer pause is leaving: STOP or LEAVE say that honest
 
 def _command(tokens: list[str]) -> Reply | None:
     """The volunteer's own commands, each only as the whole message: PAUSE [7D | 2W | UNTIL 24 DEC],
-    BACK, STATUS, LEAVE [code]. A PAUSE we cannot place is UNKNOWN (asked again, never paused wrongly)."""
+    BACK, STATUS, PASSPORT, LEAVE [code]. A PAUSE we cannot place is UNKNOWN (asked again, never paused
+    wrongly)."""
     if tuple(tokens) in _BACK:
         return Reply(ReplyIntent.BACK)
     if tokens == ["status"]:
         return Reply(ReplyIntent.STATUS)
     if tokens == ["leave"]:
         return Reply(ReplyIntent.LEAVE)
+    if tokens == ["passport"]:
+        return Reply(ReplyIntent.PASSPORT)
     if len(tokens) == 2 and tokens[0] == "leave" and tokens[1].isdigit() and len(tokens[1]) == CODE_DIGITS:
         return Reply(ReplyIntent.LEAVE, code=tokens[1])
     if not tokens or tokens[0] != "pause":

@@ -199,7 +199,25 @@ def help_text() -> str:
     return _checked(
         "NVR: National Volunteer Reserve. To answer a call-up, reply YES or NO and its number. "
         "PAUSE (or PAUSE 7D, PAUSE UNTIL 24 DEC): no call-ups for a while; BACK: call me again; "
-        "STATUS: what you hold; LEAVE: erase me; STOP: no messages.",
+        "STATUS: what you hold; PASSPORT: a link to your passport; LEAVE: erase me; STOP: no messages.",
+        exercise=False,
+    )
+
+
+def passport_link_text(*, url: str, minutes: int) -> str:
+    """Answer PASSPORT with a link that shows the volunteer's passport once; it only shows."""
+    return _checked(
+        f"NVR: your volunteer passport: {url} . It works once, for {minutes} minutes, and only shows what "
+        "we hold. Not you? Ignore this.",
+        exercise=False,
+    )
+
+
+def passport_links_used_up_text() -> str:
+    """PASSPORT again after too many links in an hour."""
+    return _checked(
+        "NVR: we have sent you several passport links in the last hour. Please use the newest one, or try "
+        "again later.",
         exercise=False,
     )
 

@@ -4,6 +4,7 @@ from app.activity.models import Activity, Milestone, activity_volunteers
 from app.area.models import Area
 from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
+from app.badge.models import IssuedBadge, PassportLink, SigningKey
 from app.callout.models import Callout
 from app.db import Base
 from app.inbox.models import InboxItem
@@ -38,12 +39,15 @@ __all__ = [
     "InboundPending",
     "InboxItem",
     "Incident",
+    "IssuedBadge",
     "Message",
     "Milestone",
     "Need",
     "Organisation",
+    "PassportLink",
     "PhoneCode",
     "Receipt",
+    "SigningKey",
     "Signup",
     "Skill",
     "UnavailablePeriod",

@@ -12,6 +12,7 @@ FaultPoint = Literal["", "after_dequeue", "after_claim", "mid_send", "after_acce
 SIMULATOR_ACCOUNT_SID = "AC00000000000000000000000000000000"
 SIMULATOR_AUTH_TOKEN = "simulator-auth-token-not-secret"  # noqa: S105 (local simulator only)
 DEVELOPMENT_ERASURE_KEY = "development-erasure-key-not-secret"
+DEVELOPMENT_BADGE_KEY_SECRET = "development-badge-key-secret-not-secret"  # noqa: S105 (development only)
 
 
 class Settings(BaseSettings):
@@ -56,6 +57,11 @@ class Settings(BaseSettings):
     # Keys the one-way fingerprint of an erased person's phone (app/volunteer/phone.py); changing it
     # forgets every erasure, so an erased person could then be imported again without fresh consent.
     erasure_key: str = DEVELOPMENT_ERASURE_KEY
+    # Encrypts the passport's signing keys at rest (app/badge/keys.py); changing it makes the stored
+    # keys unreadable, so `nvr keys rotate` must then make a new one (old signatures still verify).
+    badge_key_secret: str = DEVELOPMENT_BADGE_KEY_SECRET
+    # Who issues the volunteer passport's credentials, as their documents name it.
+    badge_issuer_name: str = "National Volunteer Reserve"
 
     # Where a member of the public signs up; a text from a number we do not know is answered with it.
     # Empty: this service's own /join page (at public_base_url).
@@ -85,6 +91,14 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "ERASURE_KEY is a placeholder (production); set a random secret of 16+ characters"
+            )
+        if self.environment == "production" and (
+            self.badge_key_secret.strip().lower() in PLACEHOLDER_SECRETS
+            or self.badge_key_secret == DEVELOPMENT_BADGE_KEY_SECRET
+            or len(self.badge_key_secret) < 16
+        ):
+            raise ValueError(
+                "BADGE_KEY_SECRET is a placeholder (production); set a random secret of 16+ characters"
             )
         if self.sms_provider == "twilio" and not (
             self.twilio_from_number or self.twilio_messaging_service_sid

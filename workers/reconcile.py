@@ -26,6 +26,7 @@ from redis import Redis
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from app.badge import service as badges
 from app.callout import service as callouts
 from app.db import get_engine, unit_of_work
 from app.inbox import service as inbox
@@ -55,6 +56,7 @@ UPKEEP_PASSES: dict[str, Callable[[Session], int]] = {
     "expiry_reminders": upkeep.send_expiry_reminders,
     "availability_asked": upkeep.ask_availability,
     "marked_inactive": upkeep.mark_unanswered_inactive,
+    "badges_lapsed": badges.revoke_lapsed,
 }
 
 

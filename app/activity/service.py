@@ -340,6 +340,15 @@ def deployments(session: Session, *, volunteer_id: int) -> list[DeploymentRead]:
     ]
 
 
+def milestones_of(session: Session, *, volunteer_id: int) -> list[MilestoneRead]:
+    """The milestones a volunteer has reached, smallest first (kept once reached, whatever later
+    corrections do to the hours)."""
+    rows = session.scalars(
+        select(Milestone).where(Milestone.volunteer_id == volunteer_id).order_by(Milestone.hours)
+    )
+    return [MilestoneRead(hours=m.hours, reached_at=m.reached_at) for m in rows]
+
+
 def passport(session: Session, *, volunteer_id: int) -> PassportRead:
     """A volunteer's passport: credentials as the volunteer record shows them, hours and milestones."""
     volunteer = volunteers.get_volunteer(session, volunteer_id=volunteer_id)
@@ -350,14 +359,11 @@ def passport(session: Session, *, volunteer_id: int) -> PassportRead:
         .where(activity_volunteers.c.volunteer_id == volunteer_id)
         .order_by(Activity.held_on.desc(), Activity.id.desc())
     ).all()
-    milestones = session.scalars(
-        select(Milestone).where(Milestone.volunteer_id == volunteer_id).order_by(Milestone.hours)
-    ).all()
     return PassportRead(
         volunteer_id=volunteer.id,
         credentials=volunteers.to_read(volunteer).skills,
         hours=hours_of(session, volunteer_ids=[volunteer_id])[volunteer_id],
-        milestones=[MilestoneRead(hours=m.hours, reached_at=m.reached_at) for m in milestones],
+        milestones=milestones_of(session, volunteer_id=volunteer_id),
         deployments=deployments(session, volunteer_id=volunteer_id),
         activities=[
             PassportActivity(

@@ -16,13 +16,15 @@ def create_app() -> FastAPI:
     """Build the API: routes, problem+json error handling, health and metrics."""
     # The domain routes import app.api.deps, so this package imports them only here, once it is loaded:
     # importing a route module first would otherwise meet this package half-built.
-    from app.api.activities import hours_router, passport_router
+    from app.api.activities import hours_router
+    from app.api.activities import passport_router as hours_passport_router
     from app.api.activities import router as activity_router
     from app.api.areas import router as area_router
     from app.api.console import router as console_router
     from app.api.inbox import router as inbox_router
     from app.api.incidents import router as incident_router
     from app.api.maps import router as map_router
+    from app.api.passport import router as passport_router
     from app.api.reports import router as report_router
     from app.api.signups import router as signup_router
     from app.api.volunteers import MAX_IMPORT_BYTES
@@ -53,7 +55,7 @@ def create_app() -> FastAPI:
     app.include_router(webhook_router)
     app.include_router(signup_router)
     app.include_router(volunteer_router)
-    app.include_router(passport_router)
+    app.include_router(hours_passport_router)
     app.include_router(activity_router)
     app.include_router(hours_router)
     app.include_router(incident_router)
@@ -62,6 +64,7 @@ def create_app() -> FastAPI:
     app.include_router(area_router)
     app.include_router(map_router)
     app.include_router(console_router)
+    app.include_router(passport_router)
     app.include_router(health_router)
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)

@@ -1,4 +1,5 @@
-"""What a volunteer can do for themselves by SMS (PAUSE, BACK, STATUS, LEAVE), and a stranger's text.
+"""What a volunteer can do for themselves by SMS (PAUSE, BACK, STATUS, PASSPORT, LEAVE), and a stranger's
+text.
 
 Each command is answered at once. A pause is a status (`paused`, with `paused_until` or none for "until
 BACK"), so selection, which calls only active people, never calls a paused one; a pause that reaches its
@@ -7,7 +8,8 @@ are waiting on or confirmed for, through the engine's one way out, so each need 
 else. A number paused because it failed for good is not resumed by the clock, nor by BACK: its owner
 must give us a working number first. LEAVE is not acted on by one unconfirmed text: it is answered with
 a one-time code, and LEAVE with that code erases the volunteer everywhere (the subject-erasure path),
-then a last text to the number the erasure captured says it is done. A stranger's text (JOIN too) goes
+then a last text to the number the erasure captured says it is done. PASSPORT is answered with a link
+that shows their passport once, within minutes (app/badge). A stranger's text (JOIN too) goes
 to the inbox and is answered with the link to /join.
 """
 
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 from alerts import text
 from alerts.replies import MAX_PAUSE_DAYS, Reply
 from app.audit.service import record
+from app.badge import service as badges
 from app.callout import personal_data
 from app.callout import service as callouts
 from app.callout.models import CalloutStatus
@@ -139,6 +142,24 @@ def status(session: Session, *, volunteer: Volunteer) -> None:
         for ref, state_ in _open_refs(session, volunteer.id)
     ]
     _answer(session, volunteer, text.status_text(state=state, skills=skills, callups=open_callups))
+
+
+def passport(session: Session, *, volunteer: Volunteer) -> None:
+    """PASSPORT: a link to their passport, shown once within LINK_TTL; a few an hour at most."""
+    sent = badges.links_sent_since(session, volunteer_id=volunteer.id, since=timedelta(hours=1))
+    if sent >= badges.LINKS_PER_HOUR:
+        _answer(session, volunteer, text.passport_links_used_up_text())
+        return
+    token = badges.create_link(session, volunteer_id=volunteer.id)
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="volunteer.passport_link_sent",
+        entity_type="volunteer",
+        entity_id=volunteer.id,
+    )
+    minutes = int(badges.LINK_TTL.total_seconds() // 60)
+    _answer(session, volunteer, text.passport_link_text(url=badges.link_url(token), minutes=minutes))
 
 
 LEAVE_CODES_PER_HOUR = 3  # as for sign-ups: a spoofed sender cannot make us text a phone endlessly

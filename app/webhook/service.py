@@ -238,6 +238,8 @@ def act_on_inbound(
             self_service.status(session, volunteer=volunteer)
         case ReplyIntent.LEAVE:
             self_service.leave(session, volunteer=volunteer, reply=reply)
+        case ReplyIntent.PASSPORT:
+            self_service.passport(session, volunteer=volunteer)
         case ReplyIntent.JOIN:
             self_service.already_joined(session, volunteer=volunteer)
         case ReplyIntent.AMBIGUOUS:

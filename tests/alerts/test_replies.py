@@ -283,6 +283,8 @@ def test_a_pause_we_cannot_place_is_unknown_never_a_pause(body: str) -> None:
         ("I'm back", ReplyIntent.OK),  # the answer to a welfare check, not the end of a pause
         ("resume", ReplyIntent.BACK),
         ("STATUS", ReplyIntent.STATUS),
+        ("PASSPORT", ReplyIntent.PASSPORT),
+        ("passport.", ReplyIntent.PASSPORT),
         ("status?", ReplyIntent.STATUS),
         ("LEAVE", ReplyIntent.LEAVE),
         ("JOIN", ReplyIntent.JOIN),
@@ -297,6 +299,9 @@ def test_leave_with_a_code_keeps_its_leading_zeros() -> None:
     assert parse_reply("LEAVE 1234").intent is not ReplyIntent.LEAVE  # not a code: never guessed
 
 
-@pytest.mark.parametrize("body", ["back later, no", "status of call-up 14 please", "leave me out of it"])
+@pytest.mark.parametrize(
+    "body", ["back later, no", "status of call-up 14 please", "leave me out of it", "my passport expired"]
+)
 def test_a_command_is_only_the_whole_message(body: str) -> None:
-    assert parse_reply(body).intent not in {ReplyIntent.BACK, ReplyIntent.STATUS, ReplyIntent.LEAVE}
+    commands = {ReplyIntent.BACK, ReplyIntent.STATUS, ReplyIntent.LEAVE, ReplyIntent.PASSPORT}
+    assert parse_reply(body).intent not in commands

@@ -27,6 +27,8 @@ from alerts.text import (
     not_needed_text,
     opted_in_text,
     opted_out_text,
+    passport_link_text,
+    passport_links_used_up_text,
     rendezvous_moved_text,
     standdown_text,
     unknown_reply_text,
@@ -190,6 +192,8 @@ FIXED_TEXTS = [
     declined_text(ref=99999999, exercise=True),
     ask_reference_text(refs=[99999998, 99999999, 99999997], exercise=True),
     help_text(),
+    passport_link_text(url="https://nvr.example.org.uk/passport/" + "A" * 43, minutes=15),
+    passport_links_used_up_text(),
     unknown_reply_text(),
     opted_out_text(),
     opted_in_text(),
@@ -241,6 +245,7 @@ def test_help_says_who_we_are_and_how_to_stop():
     text = help_text()
     assert "National Volunteer Reserve" in text
     assert "YES" in text and "NO" in text and "STOP" in text
+    assert "PASSPORT" in text
 
 
 def test_ask_reference_with_one_ref_reads_naturally():

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from app.settings import DEVELOPMENT_ERASURE_KEY, SIMULATOR_AUTH_TOKEN, Settings
+from app.settings import DEVELOPMENT_BADGE_KEY_SECRET, DEVELOPMENT_ERASURE_KEY, SIMULATOR_AUTH_TOKEN, Settings
 
 TWILIO = {"sms_provider": "twilio", "twilio_from_number": "+447700900000", "twilio_account_sid": "AC1"}
 
@@ -32,7 +32,11 @@ def test_twilio_needs_a_sender() -> None:
 
 def test_a_real_token_in_production_is_accepted() -> None:
     settings = Settings(
-        environment="production", twilio_auth_token="4f1c0e7b9a2d", erasure_key="k" * 32, **TWILIO
+        environment="production",
+        twilio_auth_token="4f1c0e7b9a2d",
+        erasure_key="k" * 32,
+        badge_key_secret="b" * 32,
+        **TWILIO,
     )
     assert settings.environment == "production"
 
@@ -41,3 +45,15 @@ def test_a_real_token_in_production_is_accepted() -> None:
 def test_production_refuses_a_placeholder_erasure_key(key: str) -> None:
     with pytest.raises(ValidationError, match="ERASURE_KEY"):
         Settings(environment="production", twilio_auth_token="4f1c0e7b9a2d", erasure_key=key, **TWILIO)
+
+
+@pytest.mark.parametrize("secret", ["", "changeme", "too-short", DEVELOPMENT_BADGE_KEY_SECRET])
+def test_production_refuses_a_placeholder_badge_key_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match="BADGE_KEY_SECRET"):
+        Settings(
+            environment="production",
+            twilio_auth_token="4f1c0e7b9a2d",
+            erasure_key="k" * 32,
+            badge_key_secret=secret,
+            **TWILIO,
+        )
