@@ -59,6 +59,7 @@ class MessageKind(enum.StrEnum):
     availability_check = "availability_check"
     marked_inactive = "marked_inactive"
     number_update = "number_update"  # asks a volunteer whose number failed to send us a new one
+    credential_rejected = "credential_rejected"  # an organisation did not verify a passport entry: why
 
 
 class MessageStatus(enum.StrEnum):

@@ -471,7 +471,7 @@
       const result = await call("/api/v1/incidents/preview", { method: "POST", json: data });
       const table = el("table", "preview");
       const head = table.createTHead().insertRow();
-      for (const label of ["Need", "People", "Could come within " + result.radius_km + " km", "within " + result.max_radius_km + " km"]) head.append(el("th", null, label));
+      for (const label of ["Need", "People", "Could come within " + result.radius_km + " km", "within " + result.max_radius_km + " km", "Left out: not yet verified"]) head.append(el("th", null, label));
       const rows = table.createTBody();
       for (const need of result.needs) {
         const row = rows.insertRow();
@@ -480,6 +480,8 @@
         row.classList.toggle("short", short);
         row.append(el("td", null, skillName(need.skill)), el("td", null, need.count));
         row.append(el("td", "eligible-radius", need.eligible_within_radius), el("td", "eligible-max", need.eligible_within_max_radius));
+        // People within the radius whose credential for this skill an organisation has not verified yet.
+        row.append(el("td", "unverified", need.unverified_within_radius));
       }
       box.replaceChildren(el("h3", null, "Preview (nothing sent yet)"), table);
       for (const need of result.needs) {
