@@ -59,9 +59,7 @@ def upgrade() -> None:
         sa.Column("needs_verification", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
     skills = sa.table("skills", sa.column("code", sa.String), sa.column("needs_verification", sa.Boolean))
-    op.execute(
-        skills.update().where(skills.c.code.in_(NEEDS_VERIFICATION)).values(needs_verification=True)
-    )
+    op.execute(skills.update().where(skills.c.code.in_(NEEDS_VERIFICATION)).values(needs_verification=True))
 
     op.add_column("api_tokens", sa.Column("organisation_id", sa.Integer(), nullable=True))
     op.create_foreign_key(
