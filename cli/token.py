@@ -70,7 +70,7 @@ def _row(token: ApiToken, organisations: dict[int, str]) -> tuple[str, ...]:
 def list_() -> None:
     """Every token with its role, area and dates (times in UTC); never a secret or its hash."""
     with unit_of_work() as session:
-        names = dict(session.execute(select(Organisation.id, Organisation.name)).tuples().all())
+        names: dict[int, str] = {i: n for i, n in session.execute(select(Organisation.id, Organisation.name))}
         rows = [COLUMNS, *(_row(t, names) for t in list_tokens(session))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     for row in rows:

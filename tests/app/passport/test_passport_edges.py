@@ -134,8 +134,8 @@ def test_the_migration_makes_credentials_with_verified_at_verified() -> None:
         )
     command.upgrade(config, "head")
     with engine.connect() as conn:
-        rows = dict(conn.execute(text("SELECT skill_code, status::text FROM credentials")).tuples().all())
-        needs = dict(conn.execute(text("SELECT code, needs_verification FROM skills")).tuples().all())
+        rows = dict(conn.execute(text("SELECT skill_code, status::text FROM credentials")).all())
+        needs = dict(conn.execute(text("SELECT code, needs_verification FROM skills")).all())
     engine.dispose()
     assert rows == {"first_aid": "verified", "sandbagging": "pending"}
     assert needs["first_aid"] and needs["flood_rescue"] and needs["swift_water"]
