@@ -249,14 +249,3 @@ def reject(
             ],
         )
     return get_item(session, token=token, credential_id=credential_id)
-
-
-def pending_for(session: Session, *, volunteer_id: int) -> list[Credential]:
-    """A volunteer's pending credentials (the demo and tests find a claim to verify with it)."""
-    return list(
-        session.scalars(
-            select(Credential)
-            .where(Credential.volunteer_id == volunteer_id, Credential.status == CredentialStatus.pending)
-            .order_by(Credential.id)
-        )
-    )

@@ -13,13 +13,14 @@ from typer.testing import CliRunner
 from app.auth.models import ApiToken, Role
 from app.auth.service import create_token
 from app.schema import alembic_config
-from app.volunteer.models import Credential, CredentialStatus
+from app.volunteer.models import Credential, CredentialStatus, Volunteer
 from app.volunteer.service import organisations_named, today_uk
 from cli.main import cli
 from tests.app.passport.test_verification import RED_CROSS, credential_of, member
 from tests.app.reserve import add_volunteer, next_phone
 from tests.app.signup.test_signup import by_phone, join, the_code, verify
 from tests.app.test_schema import SCRATCH_URL, ensure_database
+from tests.app.volunteer.test_importer import GOOD, PHONES
 from tests.app.webhook.test_self_service import last_answer
 from tests.app.webhook.test_service import text as sms_from
 from tests.conftest import bearer, reset_schema
@@ -140,3 +141,19 @@ def test_the_migration_makes_credentials_with_verified_at_verified() -> None:
     assert rows == {"first_aid": "verified", "sandbagging": "pending"}
     assert needs["first_aid"] and needs["flood_rescue"] and needs["swift_water"]
     assert not needs["sandbagging"] and not needs["driver_4x4"]
+
+
+def test_an_imported_passport_is_pending_until_its_organisation_verifies_it(
+    client: TestClient, db: Session, coordinator: dict[str, str]
+) -> None:
+    imported = client.post(
+        "/api/v1/volunteers/import",
+        files={"file": ("reserve.csv", GOOD.encode(), "text/csv")},
+        headers=coordinator,
+    )
+    assert imported.status_code == 200, imported.text
+    statuses = db.scalars(select(Credential.status).join(Volunteer).where(Volunteer.phone.in_(PHONES))).all()
+    assert len(statuses) == 3 and set(statuses) == {CredentialStatus.pending}
+    red_cross = bearer(db, Role.org_verifier, organisation=RED_CROSS)
+    queue = client.get("/api/v1/verifications", headers=red_cross).json()
+    assert sorted(i["skill"] for i in queue["items"]) == ["chainsaw", "first_aid"]  # Ada's: a member

@@ -289,3 +289,23 @@ def test_what_a_coordinator_enters_is_pending(
     st_john = bearer(db, Role.org_verifier, organisation=ST_JOHN)
     [item] = client.get("/api/v1/verifications", headers=st_john).json()["items"]
     assert (item["volunteer_name"], item["grounds"]) == ("Ada Lovelace", ["issuer"])
+
+
+def test_erasing_a_volunteer_erases_the_evidence_and_reasons_kept_about_them(
+    client: TestClient, db: Session, red_cross: dict[str, str], admin: dict[str, str]
+) -> None:
+    volunteer = member(db, RED_CROSS, skills=("first_aid", "swift_water"))
+    db.commit()
+    first_aid, swift_water = credential_of(db, volunteer).id, credential_of(db, volunteer, "swift_water").id
+    assert (
+        client.post(f"/api/v1/verifications/{first_aid}/verify", json=EVIDENCE, headers=red_cross).status_code
+        == 200
+    )
+    rejected = client.post(
+        f"/api/v1/verifications/{swift_water}/reject", json={"reason": "expired"}, headers=red_cross
+    )
+    assert rejected.status_code == 200
+    assert client.delete(f"/api/v1/volunteers/{volunteer.id}", headers=admin).status_code in (200, 204)
+    db.expire_all()
+    assert db.scalars(select(CredentialReview)).all() == []
+    assert is_problem(client.get(f"/api/v1/verifications/{first_aid}", headers=red_cross), 404)
