@@ -651,6 +651,8 @@
       if (need.exhausted && !need.filled) {
         card.append(el("p", "warning exhausted", "Nobody else eligible within " + need.search_radius_km + " km: widen the radius or the maximum, or lower the count."));
       }
+      // Left out of the search only because an organisation has not verified their credential yet.
+      if (need.unverified) card.append(el("p", "note unverified", plural(need.unverified, "person", "people") + " within " + need.search_radius_km + " km left out: not yet verified."));
       const mine = callouts.filter((c) => c.skill === need.skill);
       const last = mine.reduce((latest, c) => Math.max(latest, Date.parse(c.called_at)), 0);
       // A wave is overdue when nobody new was called for longer than the wave timeout (and a margin)

@@ -309,3 +309,21 @@ def test_erasing_a_volunteer_erases_the_evidence_and_reasons_kept_about_them(
     db.expire_all()
     assert db.scalars(select(CredentialReview)).all() == []
     assert is_problem(client.get(f"/api/v1/verifications/{first_aid}", headers=red_cross), 404)
+
+
+def test_an_open_incidents_needs_count_those_left_out_as_unverified(
+    client: TestClient, db: Session, coordinator: dict[str, str]
+) -> None:
+    add_volunteer(db, km=1)
+    add_volunteer(db, km=2, verified=False)
+    add_volunteer(db, km=3, verified=False)
+    db.commit()
+    body = incident_body(needs=[{"skill": "first_aid", "count": 3}, {"skill": "sandbagging", "count": 1}])
+    declared = client.post("/api/v1/incidents", json=body, headers=coordinator)
+    assert declared.status_code == 201, declared.text
+    incident = client.get(f"/api/v1/incidents/{declared.json()['id']}", headers=coordinator).json()
+    needs = {n["skill"]: n for n in incident["needs"]}
+    assert (needs["first_aid"]["called"], needs["first_aid"]["unverified"]) == (1, 2)
+    assert needs["sandbagging"]["unverified"] == 0
+    listed = client.get("/api/v1/incidents", headers=coordinator).json()["items"]
+    assert listed[0]["needs"][0]["unverified"] is None  # counted for one incident's own view only
