@@ -485,6 +485,21 @@ def milestone_text(*, hours: int) -> str:
     )
 
 
+def credential_rejected_text(*, skill: str, organisation: str, reason: str) -> str:
+    """Tell a volunteer an organisation could not verify a skill they hold, and why; until it is
+    verified they are not called for it. A long reason is cut to fit."""
+
+    def render(why: str) -> str:
+        return (
+            f"NVR: {_cut(_clean(organisation), 60)} could not verify your {_cut(_clean(skill), 60)}: "
+            f"{_sentence(_clean(why))} "
+            "We will not call you for it until it is verified. Questions? Ask your organisation."
+        )
+
+    body = _fitting(render(reason)) or _shortened(render, _clean(reason)) or render("see your organisation")
+    return _checked(body, exercise=False)
+
+
 def availability_check_text(*, answer_within_days: int) -> str:
     """Ask, once a year, whether a volunteer can still be called; silence makes them inactive."""
     return _checked(

@@ -12,6 +12,7 @@ from app.incident.models import Incident, Need
 from app.map.models import CapacityCell, CapacityRefresh
 from app.message.models import Message, Receipt
 from app.organisation.models import Organisation
+from app.passport.models import CredentialReview
 from app.signup.models import PhoneCode, Signup
 from app.skill.models import Skill
 from app.volunteer.models import (
@@ -36,6 +37,7 @@ __all__ = [
     "CapacityRefresh",
     "Consent",
     "Credential",
+    "CredentialReview",
     "InboundPending",
     "InboxItem",
     "Incident",

@@ -82,6 +82,7 @@ from app.area.service import area_around  # noqa: E402
 from app.auth.models import Role  # noqa: E402
 from app.auth.service import create_token  # noqa: E402
 from app.schema import alembic_config  # noqa: E402
+from app.volunteer.service import organisations_named  # noqa: E402
 
 
 def reset_schema(engine: Engine) -> None:
@@ -176,9 +177,15 @@ def is_problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-def bearer(db: Session, role: Role, area: str | None = None) -> dict[str, str]:
-    """Authorization headers for a fresh token of `role`."""
-    token = create_token(db, name=f"test-{role.value}", role=role, area_code=area)
+def bearer(
+    db: Session, role: Role, area: str | None = None, organisation: str | None = None
+) -> dict[str, str]:
+    """Authorization headers for a fresh token of `role` (an org_verifier's organisation is made when
+    it does not exist yet)."""
+    if role is Role.org_verifier:
+        organisation = organisation or "Test Verifiers"
+        organisations_named(db, names=[organisation])
+    token = create_token(db, name=f"test-{role.value}", role=role, area_code=area, organisation=organisation)
     db.commit()  # a savepoint: a failing request's rollback must not take the token with it
     return {"Authorization": f"Bearer {token}"}
 

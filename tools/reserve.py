@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
-from app.volunteer.models import Volunteer, VolunteerStatus
+from app.volunteer.models import CredentialStatus, Volunteer, VolunteerStatus
 from app.volunteer.service import check_skill_codes, organisations_named, today_uk
 from geo.places import Town, find_town, sample_homes, sample_homes_near
 
@@ -51,6 +51,9 @@ ORGANISATIONS = (
     "Community Emergency Volunteers",
 )
 ORGANISATION_SHARE = 0.35
+# Most passports were checked by an organisation (the holder's own, else the one that issued it); the
+# rest are claims still waiting in that organisation's queue (app/passport).
+VERIFIED_SHARE = 0.85
 
 FIRST_AID_SHARE = 0.75
 # Relative frequency of the other skills: plenty of welfare and sandbagging, few boat crews.
@@ -97,6 +100,8 @@ class SyntheticVolunteer:
     organisation: str | None
     credentials: list[tuple[str, int, date]]
     windows: list[tuple[int, time, time]]
+    # Per credential, in the same order: the issuing organisation, and whether it verified it.
+    checks: list[tuple[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -176,10 +181,27 @@ def seed_volunteers(
                         p.languages,
                     )
                 )
-        with cursor.copy("COPY credentials (volunteer_id, skill_code, level, expires_on) FROM STDIN") as copy:
+        with cursor.copy(
+            "COPY credentials (volunteer_id, skill_code, level, expires_on, issued_by_id, status,"
+            " verified_at, verified_by) FROM STDIN"
+        ) as copy:
             for vid, p in zip(ids, people, strict=True):
-                for code, level, expires_on in p.credentials:
-                    copy.write_row((vid, code, level, expires_on))
+                for (code, level, expires_on), (issuer, verified) in zip(
+                    p.credentials, p.checks, strict=True
+                ):
+                    status = CredentialStatus.verified if verified else CredentialStatus.pending
+                    copy.write_row(
+                        (
+                            vid,
+                            code,
+                            level,
+                            expires_on,
+                            organisation_ids[issuer],
+                            status.value,
+                            now if verified else None,
+                            f"seed:{issuer}" if verified else None,
+                        )
+                    )
         with cursor.copy(
             "COPY availability_windows (volunteer_id, weekday, starts, ends) FROM STDIN"
         ) as copy:
@@ -190,6 +212,20 @@ def seed_volunteers(
             for vid, p in zip(ids, people, strict=True):
                 if p.organisation is not None:
                     copy.write_row((vid, organisation_ids[p.organisation]))
+    # Each verification's record, as a verifier would have left it (app/passport/models.py).
+    session.execute(
+        text(
+            """
+            INSERT INTO credential_reviews
+              (credential_id, decision, organisation_id, actor, decided_at, evidence)
+            SELECT id, 'verified', issued_by_id, verified_by, verified_at,
+                   jsonb_build_object('certificate_number', 'SYN-' || id, 'course', skill_code,
+                                      'certified_on', (verified_at - interval '1 year')::date)
+            FROM credentials WHERE volunteer_id = ANY(:ids) AND status = 'verified'
+            """
+        ),
+        {"ids": ids},
+    )
     summary = SeedSummary(
         volunteers=len(people),
         credentials=sum(len(p.credentials) for p in people),
@@ -222,8 +258,8 @@ def seed_first_aiders(
     session: Session, count: int, *, centre: tuple[float, float], phone_prefix: str, name: str
 ) -> None:
     """`count` active first-aiders spread within 8 km of `centre` (lon, lat), in one statement: the plain,
-    quick reserve of the dispatch benchmarks and the end-to-end tests. Phones are the prefix and five
-    digits; names are `name` and a number."""
+    quick reserve of the dispatch benchmarks and the end-to-end tests, every first aid verified. Phones
+    are the prefix and five digits; names are `name` and a number."""
     session.execute(
         text(
             """
@@ -236,7 +272,8 @@ def seed_first_aiders(
               FROM generate_series(1, :n) AS i
               RETURNING id
             )
-            INSERT INTO credentials (volunteer_id, skill_code, level) SELECT id, 'first_aid', 1 FROM v
+            INSERT INTO credentials (volunteer_id, skill_code, level, status, verified_at, verified_by)
+            SELECT id, 'first_aid', 1, 'verified', now(), 'seed' FROM v
             """
         ),
         {"lon": centre[0], "lat": centre[1], "n": count, "prefix": phone_prefix, "name": name},
@@ -276,6 +313,9 @@ def _person(rng: random.Random, phone: str, lon: float, lat: float, today: date)
     if rng.random() < WINDOW_SHARE:
         days, starts, ends = rng.choice(WINDOW_PATTERNS)
         windows = [(day, starts, ends) for day in days]
+    organisation = rng.choice(ORGANISATIONS) if rng.random() < ORGANISATION_SHARE else None
+    credentials = [(code, _pick(rng, _LEVELS), _expiry(rng, today)) for code in _skills(rng)]
+    checks = [(organisation or rng.choice(ORGANISATIONS), rng.random() < VERIFIED_SHARE) for _ in credentials]
     return SyntheticVolunteer(
         name=f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
         phone=phone,
@@ -283,9 +323,10 @@ def _person(rng: random.Random, phone: str, lon: float, lat: float, today: date)
         lat=round(lat, 6),
         max_travel_km=float(rng.randint(5, 50)) if rng.random() < TRAVEL_LIMIT_SHARE else None,
         languages=languages,
-        organisation=rng.choice(ORGANISATIONS) if rng.random() < ORGANISATION_SHARE else None,
-        credentials=[(code, _pick(rng, _LEVELS), _expiry(rng, today)) for code in _skills(rng)],
+        organisation=organisation,
+        credentials=credentials,
         windows=windows,
+        checks=checks,
     )
 
 

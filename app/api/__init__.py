@@ -27,6 +27,7 @@ def create_app() -> FastAPI:
     from app.api.passport import router as passport_router
     from app.api.reports import router as report_router
     from app.api.signups import router as signup_router
+    from app.api.verifications import router as verification_router
     from app.api.volunteers import MAX_IMPORT_BYTES
     from app.api.volunteers import router as volunteer_router
     from app.api.webhooks import router as webhook_router
@@ -58,6 +59,7 @@ def create_app() -> FastAPI:
     app.include_router(hours_passport_router)
     app.include_router(activity_router)
     app.include_router(hours_router)
+    app.include_router(verification_router)
     app.include_router(incident_router)
     app.include_router(report_router)
     app.include_router(inbox_router)

@@ -36,16 +36,30 @@ SettingsDep = Annotated[Settings, Depends(current_settings)]
 _bearer = HTTPBearer(auto_error=False)
 
 
+def any_token(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiToken:
+    """The caller's token of any role (named in the access log); 401 when missing or unknown, 429 after
+    many failures."""
+    presented = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
+    client = request.client.host if request.client else "unknown"
+    token = authenticate(session, token=presented, client=client)
+    setattr(request.state, CALLER, (token.id, token.name))
+    return token
+
+
 def current_token(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiToken:
-    """The caller's token (named in the access log); 401 when missing or unknown, 429 after many failures."""
-    presented = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
-    client = request.client.host if request.client else "unknown"
-    token = authenticate(session, token=presented, client=client)
-    setattr(request.state, CALLER, (token.id, token.name))
+    """The caller's token, as `any_token`, but an organisation's verifier is refused (403): it may use
+    the verification queue (`VerifierToken`) and nothing else, maps and areas included."""
+    token = any_token(request, session, credentials)
+    if token.role is Role.org_verifier:
+        raise Forbidden(f"role {token.role.value} may only use the verification queue")
     return token
 
 
@@ -63,6 +77,14 @@ def require_roles(*roles: Role) -> Callable[[ApiToken], ApiToken]:
     return check
 
 
+def verifier_token(token: Annotated[ApiToken, Depends(any_token)]) -> ApiToken:
+    """Only an organisation's verifier (403 otherwise): every decision is made for one organisation."""
+    if token.role is not Role.org_verifier:
+        raise Forbidden(f"role {token.role.value} may not verify credentials: use an org_verifier token")
+    return token
+
+
+VerifierToken = Annotated[ApiToken, Depends(verifier_token)]
 AdminToken = Annotated[ApiToken, Depends(require_roles(Role.admin))]
 CoordinatorToken = Annotated[ApiToken, Depends(require_roles(Role.admin, Role.coordinator))]
 AnyToken = CurrentToken

@@ -66,8 +66,9 @@ def list_incidents(
 
 @router.get("/{incident_id}")
 def get_incident(incident_id: Id, session: SessionDep, token: CoordinatorToken) -> IncidentRead:
-    """An incident and, for each need, how many were called, accepted, declined and are pending."""
-    return progress.to_read(session, service.get_incident(session, incident_id=incident_id))
+    """An incident and, for each need, how many were called, accepted, declined and are pending, and
+    while it is open and short, how many nearby were left out only because they are not verified yet."""
+    return progress.to_read(session, service.get_incident(session, incident_id=incident_id), unverified=True)
 
 
 @router.get("/{incident_id}/callouts")

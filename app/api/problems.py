@@ -146,14 +146,20 @@ def document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+ROLE_CHECKS = frozenset({"current_token", "verifier_token"})
+
+
 def _role_checked(app: FastAPI) -> set[tuple[str, str]]:
-    """(path, method) of the operations behind a role check (`app.api.deps.require_roles`): those can 403."""
+    """(path, method) of the operations behind a role check (`app.api.deps.require_roles`, and
+    `current_token` and `verifier_token`, which refuse or admit only an organisation's verifier): those
+    can 403."""
+
+    def checks(call: Any) -> bool:
+        name = getattr(call, "__qualname__", "")
+        return name.startswith("require_roles.") or name in ROLE_CHECKS
 
     def checks_role(dependant: Dependant) -> bool:
-        return any(
-            getattr(d.call, "__qualname__", "").startswith("require_roles.") or checks_role(d)
-            for d in dependant.dependencies
-        )
+        return any(checks(d.call) or checks_role(d) for d in dependant.dependencies)
 
     found: set[tuple[str, str]] = set()
     for route in routing.iter_route_contexts(app.routes):  # routes of included routers too

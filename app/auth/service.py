@@ -18,6 +18,7 @@ from app.auth.models import ApiToken, Role
 from app.auth.throttle import WindowCounter, failure_counter
 from app.db import get_engine, unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from app.organisation.models import Organisation
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +30,7 @@ MAX_TOKEN_ID_DIGITS = 10  # api_tokens.id is a 32-bit integer
 ACTOR_LENGTH = cast(String, AuditEvent.__table__.c.actor.type).length or 0
 MAX_NAME_LENGTH = ACTOR_LENGTH - len(ACTOR_PREFIX) - MAX_TOKEN_ID_DIGITS - 1
 AREA_ROLES = frozenset({Role.lrf_viewer})  # the roles that see one area only
+ORGANISATION_ROLES = frozenset({Role.org_verifier})  # the roles that act for one organisation only
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -55,10 +57,15 @@ def create_token(
     name: str,
     role: Role,
     area_code: str | None = None,
+    organisation: str | None = None,
     expires_in_days: int | None = None,
 ) -> str:
-    """Store a new token's hash and return the token itself, which is shown once."""
+    """Store a new token's hash and return the token itself, which is shown once.
+
+    An org_verifier token is bound to one existing organisation, named exactly: a verifier for an
+    organisation nobody has heard of would vouch for nothing."""
     name = clean_name(name)
+    organisation_id = _organisation_for(session, role=role, organisation=organisation)
     if role in AREA_ROLES and not area_code:
         raise InvalidInput(f"an {role.value} token must be bound to one area (--area CODE)")
     if role not in AREA_ROLES and area_code:
@@ -73,11 +80,35 @@ def create_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = func.now() + timedelta(days=expires_in_days) if expires_in_days is not None else None
     row = ApiToken(
-        name=name, role=role, token_hash=hash_token(token), area_code=area_code, expires_at=expires_at
+        name=name,
+        role=role,
+        token_hash=hash_token(token),
+        area_code=area_code,
+        organisation_id=organisation_id,
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()
     return token
+
+
+def _organisation_for(session: Session, *, role: Role, organisation: str | None) -> int | None:
+    """The id of the organisation an org_verifier token acts for; refused for other roles or when unknown."""
+    wanted = (organisation or "").strip()
+    if role not in ORGANISATION_ROLES:
+        if wanted:
+            raise InvalidInput(
+                f"an {role.value} token acts for nobody; --organisation is only for org_verifier"
+            )
+        return None
+    if not wanted:
+        raise InvalidInput(f"an {role.value} token must be bound to one organisation (--organisation NAME)")
+    found = session.scalar(select(Organisation.id).where(Organisation.name == wanted))
+    if found is None:
+        raise InvalidInput(
+            f"organisation {wanted!r} does not exist (names are exact, as volunteers hold them)"
+        )
+    return found
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

@@ -1,10 +1,11 @@
 """Issuing, signing, revoking and checking the passport's credentials, and the volunteers' own links.
 
-A credential counts as verified when `Credential.verified_at` is set and it has not expired. Each export
-issues what changed: a live issue whose facts still match is signed again as it was; one whose entry
-changed, lapsed or went is revoked (a database trigger revokes at once when an entry is deleted, changed
-or its holder erased, whoever does it). Hours and milestones are the passport's own (app/activity:
-deployments and organisations' activities); the hours credential takes any `HoursSource`.
+A credential counts as verified when an organisation verified it (`verified_at` is set exactly then)
+and it has not expired. Each export issues what changed: a live issue whose facts still match is
+signed again as it was; one whose entry changed, lapsed or went is revoked (a database trigger revokes
+at once when an entry is deleted, changed or its holder erased, whoever does it). Hours and milestones
+are the passport's own (app/activity: deployments and organisations' activities); the hours
+credential takes any `HoursSource`.
 """
 
 import hashlib

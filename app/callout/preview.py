@@ -14,7 +14,8 @@ from geo.sql import geog_from_ewkt
 
 
 def preview_incident(session: Session, *, data: IncidentCreate, settings: Settings) -> IncidentPreview:
-    """Count eligible volunteers per need within the radius and the maximum radius; writes nothing.
+    """Count eligible volunteers per need within the radius and the maximum radius, and those left out
+    only because their credential awaits verification; writes nothing.
 
     The same checks as declaring (app/incident/service.py `check_declarable`), so a preview that answers
     is a declaration that would be accepted.
@@ -23,16 +24,20 @@ def preview_incident(session: Session, *, data: IncidentCreate, settings: Settin
     max_radius = declared.max_radius_km
     area = geog_from_ewkt(to_ewkt(declared.area))
     starts_at = data.starts_at or datetime.now(UTC)
+
+    def count(skill: str, radius_km: float, *, unverified: bool = False) -> int:
+        return count_eligible(
+            session, area=area, skill=skill, radius_km=radius_km, starts_at=starts_at, unverified=unverified
+        )
+
     needs = [
         NeedPreview(
             skill=need.skill,
             count=need.count,
-            eligible_within_radius=count_eligible(
-                session, area=area, skill=need.skill, radius_km=data.radius_km, starts_at=starts_at
-            ),
-            eligible_within_max_radius=count_eligible(
-                session, area=area, skill=need.skill, radius_km=max_radius, starts_at=starts_at
-            ),
+            eligible_within_radius=count(need.skill, data.radius_km),
+            eligible_within_max_radius=count(need.skill, max_radius),
+            unverified_within_radius=count(need.skill, data.radius_km, unverified=True),
+            unverified_within_max_radius=count(need.skill, max_radius, unverified=True),
         )
         for need in data.needs
     ]

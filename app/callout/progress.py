@@ -5,8 +5,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.callout.models import Callout, CalloutStatus
+from app.callout.selection import count_eligible
 from app.callout.service import status_counts
-from app.incident.models import Incident, Need
+from app.incident.models import Incident, IncidentStatus, Need
 from app.incident.schemas import CalloutRead, IncidentRead, NeedRead, hours_between
 from app.incident.service import get_incident, needs_of
 from app.message.models import Message, MessageKind
@@ -34,8 +35,10 @@ def need_read(session: Session, need: Need) -> NeedRead:
     )
 
 
-def to_read(session: Session, incident: Incident) -> IncidentRead:
-    """The API shape of an incident with progress per need."""
+def to_read(session: Session, incident: Incident, *, unverified: bool = False) -> IncidentRead:
+    """The API shape of an incident with progress per need; with `unverified`, an open incident's needs
+    also count the people left out only because their credential awaits verification (for the
+    coordinator's own view: a small count near a place is not for a forum's map)."""
     rendezvous = None
     if incident.rendezvous_point is not None:
         rendezvous = {
@@ -61,8 +64,25 @@ def to_read(session: Session, incident: Incident) -> IncidentRead:
         created_at=incident.created_at,
         closed_at=incident.closed_at,
         close_reason=incident.close_reason,
-        needs=[need_read(session, n) for n in needs_of(session, incident.id)],
+        needs=[
+            _with_unverified(session, incident, n, counted=unverified) for n in needs_of(session, incident.id)
+        ],
     )
+
+
+def _with_unverified(session: Session, incident: Incident, need: Need, *, counted: bool) -> NeedRead:
+    read = need_read(session, need)
+    if counted and incident.status is IncidentStatus.open and not read.filled:
+        area = select(Incident.area).where(Incident.id == incident.id).scalar_subquery()
+        read.unverified = count_eligible(
+            session,
+            area=area,
+            skill=need.skill_code,
+            radius_km=need.search_radius_km,
+            starts_at=incident.starts_at,
+            unverified=True,
+        )
+    return read
 
 
 def list_callouts(session: Session, *, incident_id: int, callout_id: int | None = None) -> list[CalloutRead]:

@@ -4,7 +4,7 @@ declaration's preview and an incident's timeline (for the console)."""
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ReportIncident(BaseModel):
@@ -116,6 +116,10 @@ class NeedPreview(BaseModel):
     count: int
     eligible_within_radius: int
     eligible_within_max_radius: int
+    unverified_within_radius: int = Field(
+        description="left out only because their credential is still pending verification"
+    )
+    unverified_within_max_radius: int
 
 
 class IncidentPreview(BaseModel):

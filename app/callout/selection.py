@@ -19,9 +19,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from alerts.text import REASKABLE
 from app.callout.models import Callout, CalloutStatus
 from app.incident.models import Incident, IncidentStatus
+from app.skill.models import Skill
 from app.volunteer.models import (
     AvailabilityWindow,
     Credential,
+    CredentialStatus,
     UnavailablePeriod,
     Volunteer,
     VolunteerStatus,
@@ -51,10 +53,14 @@ def _eligible(
     radius_km: float,
     starts_at: datetime,
     reask_need_id: int | None = None,
+    unverified: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Who may be called for one need (see the module docstring): the selection's WHERE clause.
 
-    `incident_id` is None for an incident not declared yet (a preview): nobody has been called for it.
+    A credential counts unless an organisation rejected it, and for a skill that needs verification
+    only once one verified it; with `unverified`, instead, only those left out for that alone (a
+    pending credential for such a skill). `incident_id` is None for an incident not declared yet (a
+    preview): nobody has been called for it.
     With `reask_need_id`, only people that need stood down (or whose call-up it cancelled unsent)
     because it was full or fewer were needed, and who are still eligible, instead of people not yet
     called.
@@ -86,8 +92,18 @@ def _eligible(
         AvailabilityWindow.starts <= local.time(),
         AvailabilityWindow.ends > local.time(),
     )
+    # One value per query (an InitPlan), so the GIST walk is unchanged and only its rows are filtered.
+    needs_verification = select(Skill.needs_verification).where(Skill.code == skill).scalar_subquery()
+    if unverified:
+        verification = and_(Credential.status == CredentialStatus.pending, needs_verification)
+    else:
+        verification = or_(
+            Credential.status == CredentialStatus.verified,
+            and_(Credential.status == CredentialStatus.pending, ~needs_verification),
+        )
     rules = [
         Credential.skill_code == skill,
+        verification,
         or_(Credential.expires_on.is_(None), Credential.expires_on >= local.date()),
         within_km(home, area, radius_km),
         Volunteer.status == VolunteerStatus.active,
@@ -160,10 +176,24 @@ def candidates_query(
 
 
 def count_eligible(
-    session: Session, *, area: GeogExpr, skill: str, radius_km: float, starts_at: datetime
+    session: Session,
+    *,
+    area: GeogExpr,
+    skill: str,
+    radius_km: float,
+    starts_at: datetime,
+    unverified: bool = False,
 ) -> int:
-    """How many people the selection could call for a need of an incident not declared yet."""
-    eligible = _eligible(area=area, incident_id=None, skill=skill, radius_km=radius_km, starts_at=starts_at)
+    """How many people the selection could call for a need of an incident not declared yet; with
+    `unverified`, how many more it could if their pending credentials were verified."""
+    eligible = _eligible(
+        area=area,
+        incident_id=None,
+        skill=skill,
+        radius_km=radius_km,
+        starts_at=starts_at,
+        unverified=unverified,
+    )
     query = (
         select(func.count())
         .select_from(Credential)

@@ -164,6 +164,11 @@ class NeedRead(BaseModel):
     waves: int
     search_radius_km: float
     exhausted: bool
+    unverified: int | None = Field(
+        default=None,
+        description="people within the search radius left out only because their credential awaits "
+        "verification (one open incident's own page only; never in lists or maps)",
+    )
 
 
 class IncidentRead(BaseModel):

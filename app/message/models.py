@@ -60,6 +60,7 @@ class MessageKind(enum.StrEnum):
     marked_inactive = "marked_inactive"
     number_update = "number_update"  # asks a volunteer whose number failed to send us a new one
     milestone = "milestone"  # thanks a volunteer for reaching 10, 25, 50... hours (app/activity)
+    credential_rejected = "credential_rejected"  # an organisation did not verify a passport entry: why
 
 
 class MessageStatus(enum.StrEnum):

@@ -2,6 +2,7 @@
 
 import enum
 from datetime import date, datetime, time
+from typing import Any
 
 from geoalchemy2 import Geography, WKBElement
 from sqlalchemy import (
@@ -20,11 +21,15 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    case,
+    cast,
     func,
+    literal,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import Base, TimestampMixin
 from app.organisation.models import Organisation
@@ -125,8 +130,42 @@ class Volunteer(TimestampMixin, Base):
     organisations: Mapped[list[Organisation]] = relationship(secondary=volunteer_organisations, lazy="raise")
 
 
+class CredentialStatus(enum.StrEnum):
+    """Whether an organisation has checked a passport entry (app/passport).
+
+    Every claim starts pending: one made at /join, and one an administrator or coordinator enters or
+    imports. For a skill that needs verification (Skill.needs_verification) only a verified one counts.
+    """
+
+    pending = "pending"
+    verified = "verified"
+    rejected = "rejected"
+
+
+# How far ahead a credential's expiry is shown as coming ("expiring"), as the first expiry reminder.
+EXPIRING_DAYS = 60
+
+
+def uk_today() -> ColumnElement[date]:
+    """Today's date in the UK on the database's clock: credentials expire at the end of a UK day."""
+    return cast(func.timezone("Europe/London", func.now()), Date)
+
+
+def validity_of(expires_on: Any) -> ColumnElement[str]:
+    """A credential's time state in SQL: in_date, expiring (within EXPIRING_DAYS days, the expiry day
+    included) or expired (its day has passed); one without an expiry is in date."""
+    today = uk_today()
+    return case(
+        (expires_on.is_(None), literal("in_date")),
+        (expires_on < today, literal("expired")),
+        (expires_on <= today + EXPIRING_DAYS, literal("expiring")),
+        else_=literal("in_date"),
+    )
+
+
 class Credential(Base):
-    """One entry of the volunteer passport; an expired credential does not count."""
+    """One entry of the volunteer passport; an expired credential does not count, and for a skill that
+    needs verification neither does one no organisation has verified."""
 
     __tablename__ = "credentials"
     __table_args__ = (
@@ -143,6 +182,8 @@ class Credential(Base):
         # btree_gist lets one GIST index serve "this skill, nearest first": selection walks only the
         # homes of people holding the skill instead of every home in the radius.
         Index("ix_credentials_skill_location", "skill_code", "location", postgresql_using="gist"),
+        # The verifiers' queue: pending claims, oldest first (app/passport/service.py).
+        Index("ix_credentials_pending", "status_at", postgresql_where=text("status = 'pending'")),
         UniqueConstraint("volunteer_id", "skill_code", name="uq_credentials_volunteer_skill"),
         CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
     )
@@ -152,9 +193,19 @@ class Credential(Base):
     skill_code: Mapped[str] = mapped_column(ForeignKey("skills.code"))
     level: Mapped[int] = mapped_column(SmallInteger, default=1)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    status: Mapped[CredentialStatus] = mapped_column(
+        Enum(CredentialStatus, name="credential_status"),
+        default=CredentialStatus.pending,
+        server_default=CredentialStatus.pending.value,
+    )
+    # When the status last changed: for a pending claim, when it was made (the verifiers' queue order).
+    status_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The last verification: when, and who (the verifier token's actor); the evidence is in app/passport.
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     verified_by: Mapped[str | None] = mapped_column(String(120))
     expires_on: Mapped[date | None] = mapped_column(Date)
+    # in_date, expiring or expired, on the database's clock (validity_of), loaded with every credential.
+    validity: Mapped[str] = column_property(validity_of(expires_on))
     # The nearest expiry reminder already sent (60, 30 or 7 days before); cleared when expires_on changes.
     expiry_reminded_days: Mapped[int | None] = mapped_column(SmallInteger)
     # A copy of the holder's home, kept by database triggers (migration 0004), never written by the app.

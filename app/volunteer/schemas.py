@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.fields import Instant, LocalTime, PlainText
-from app.volunteer.models import VolunteerStatus
+from app.volunteer.models import EXPIRING_DAYS, CredentialStatus, VolunteerStatus
 from app.volunteer.phone import normalise_mobile
 from geo.geojson import parse_point
 
@@ -40,16 +40,20 @@ class GeoPoint(BaseModel):
 
 
 class CredentialCreate(BaseModel):
-    """One passport entry as submitted."""
+    """One passport entry as submitted: a claim, pending until the issuing organisation or the
+    person's own verifies it (app/passport); nobody else can mark it verified."""
 
     model_config = ConfigDict(extra="forbid")
 
     code: PlainText = Field(min_length=1, max_length=40)
     level: int = Field(default=1, ge=1, le=5)
     expires_on: date | None = None
-    issued_by: PlainText | None = Field(default=None, max_length=200)
-    verified_by: PlainText | None = Field(default=None, max_length=120)
-    verified_at: Instant | None = None
+    issued_by: PlainText | None = Field(
+        default=None, max_length=200, description="the organisation that issued it: its verifier is asked"
+    )
+
+
+Validity = Literal["in_date", "expiring", "expired"]
 
 
 class CredentialRead(BaseModel):
@@ -59,8 +63,10 @@ class CredentialRead(BaseModel):
     level: int
     expires_on: date | None
     issued_by: str | None
+    status: CredentialStatus = Field(description="pending, verified or rejected by an organisation")
     verified_by: str | None
     verified_at: datetime | None
+    validity: Validity = Field(description=f"in_date, expiring (within {EXPIRING_DAYS} days) or expired")
     valid: bool
 
 

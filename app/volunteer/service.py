@@ -21,6 +21,7 @@ from app.skill.models import Skill
 from app.volunteer.models import (
     AvailabilityWindow,
     Credential,
+    CredentialStatus,
     ErasedPhone,
     UnavailablePeriod,
     Volunteer,
@@ -101,8 +102,10 @@ def organisations_named(session: Session, *, names: Sequence[str]) -> list[Organ
 def _credentials(
     session: Session, items: Sequence[CredentialCreate], current: Sequence[Credential] = ()
 ) -> list[Credential]:
-    """The passport as given; an entry for a skill already held is updated in place (renewed, verified)
-    rather than inserted beside the old one, which one-entry-per-skill forbids."""
+    """The passport as given; an entry for a skill already held is updated in place (renewed) rather
+    than inserted beside the old one, which one-entry-per-skill forbids. A new entry, and one whose
+    level, expiry or issuer changed, is a claim: pending until an organisation verifies it; one given
+    again unchanged keeps its status."""
     check_skill_codes(session, [c.code for c in items])
     issuers = {
         o.name: o for o in organisations_named(session, names=[c.issued_by for c in items if c.issued_by])
@@ -110,14 +113,23 @@ def _credentials(
     held = {c.skill_code: c for c in current}
     passport = []
     for item in items:
-        credential = held.get(item.code) or Credential(skill_code=item.code)
+        credential = held.get(item.code) or Credential(skill_code=item.code, status=CredentialStatus.pending)
+        issuer = issuers[item.issued_by.strip()] if item.issued_by else None
+        claim = (item.level, item.expires_on, issuer.id if issuer else None)
+        if credential.id is not None and claim != (
+            credential.level,
+            credential.expires_on,
+            credential.issued_by_id,
+        ):
+            credential.status = CredentialStatus.pending
+            credential.status_at = func.now()
+            credential.verified_by = None
+            credential.verified_at = None
         credential.level = item.level
         if credential.expires_on != item.expires_on:
             credential.expiry_reminded_days = None  # a renewed credential is reminded afresh
         credential.expires_on = item.expires_on
-        credential.issuer = issuers[item.issued_by.strip()] if item.issued_by else None
-        credential.verified_by = item.verified_by
-        credential.verified_at = item.verified_at
+        credential.issuer = issuer
         passport.append(credential)
     return passport
 
@@ -388,8 +400,10 @@ def to_read(volunteer: Volunteer, *, distance: float | None = None) -> Volunteer
                 level=c.level,
                 expires_on=c.expires_on,
                 issued_by=c.issuer.name if c.issuer else None,
+                status=c.status,
                 verified_by=c.verified_by,
                 verified_at=c.verified_at,
+                validity=c.validity,
                 valid=c.expires_on is None or c.expires_on >= today,
             )
             for c in volunteer.credentials

@@ -32,8 +32,8 @@ from app.message.service import outbound, queue_all, respond
 from app.settings import get_settings
 from app.signup import codes
 from app.signup.models import CodePurpose
-from app.volunteer.models import Credential, Volunteer, VolunteerStatus
-from app.volunteer.service import UK, confirm_available, today_uk
+from app.volunteer.models import Credential, CredentialStatus, Volunteer, VolunteerStatus
+from app.volunteer.service import UK, confirm_available
 
 JOIN_LINK_EVERY = timedelta(days=1)  # a stranger's texts get the sign-up link at most this often
 
@@ -120,23 +120,26 @@ def back(session: Session, *, volunteer: Volunteer) -> None:
     _answer(session, volunteer, text.back_text())
 
 
+# How STATUS describes a credential: its expiry in words (the SQL validity), and a status other than verified.
+VALIDITY_WORDS = {"in_date": "expires", "expiring": "expires soon,", "expired": "expired"}
+STATUS_NOTES = {CredentialStatus.pending: "not yet verified", CredentialStatus.rejected: "not verified"}
+
+
 def status(session: Session, *, volunteer: Volunteer) -> None:
     """STATUS: active or paused (until when), skills with expiry dates, open call-ups."""
     state = volunteer.status.value.replace("_", " ")
     if volunteer.status is VolunteerStatus.paused:
         state = f"paused until {_day_text(volunteer.paused_until)}" if volunteer.paused_until else "paused"
-    today = today_uk()
     skills = []
-    for code, expires in session.execute(
-        select(Credential.skill_code, Credential.expires_on)
+    for code, expires, validity, checked in session.execute(
+        select(Credential.skill_code, Credential.expires_on, Credential.validity, Credential.status)
         .where(Credential.volunteer_id == volunteer.id)
         .order_by(Credential.skill_code)
     ):
-        if expires is None:
-            skills.append(code)
-        else:
-            word = "expired" if expires < today else "expires"
-            skills.append(f"{code} ({word} {expires.day} {expires:%b %Y})")
+        notes = [STATUS_NOTES[checked]] if checked in STATUS_NOTES else []
+        if expires is not None:
+            notes.append(f"{VALIDITY_WORDS[validity]} {expires.day} {expires:%b %Y}")
+        skills.append(f"{code} ({'; '.join(notes)})" if notes else code)
     open_callups = [
         f"{ref} {'confirmed' if state_ is CalloutStatus.accepted else 'waiting for your answer'}"
         for ref, state_ in _open_refs(session, volunteer.id)

@@ -1,13 +1,14 @@
 """Building volunteers at exact distances for tests, through the real service."""
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import count
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.volunteer.models import Volunteer
+from app.volunteer.models import Credential, CredentialStatus, Volunteer
 from app.volunteer.schemas import CredentialCreate, GeoPoint, VolunteerCreate
 from app.volunteer.service import create_volunteer
 from geo.distance import destination
@@ -31,9 +32,11 @@ def add_volunteer(
     expires_on: date | None = FAR_FUTURE,
     centre: tuple[float, float] = CARLISLE,
     name: str | None = None,
+    verified: bool = True,
     **fields: Any,
 ) -> Volunteer:
-    """A volunteer `km` from `centre` on the ellipsoid, holding `skills`."""
+    """A volunteer `km` from `centre` on the ellipsoid, holding `skills`: verified, as an organisation
+    would have done (`verified=False`: pending, as entered)."""
     lon, lat = destination(centre[0], centre[1], bearing, km) if km else centre
     data = VolunteerCreate(
         name=name or f"Volunteer {km} km {bearing}",
@@ -43,8 +46,19 @@ def add_volunteer(
         **fields,
     )
     volunteer = create_volunteer(db, data=data, actor="test")
+    if verified:
+        verify_all(db, volunteer)
     db.flush()
     return volunteer
+
+
+def verify_all(db: Session, volunteer: Volunteer) -> None:
+    """Mark every credential of a volunteer verified, as if their organisation had checked them."""
+    for credential in db.scalars(select(Credential).where(Credential.volunteer_id == volunteer.id)):
+        credential.status = CredentialStatus.verified
+        credential.verified_at = datetime.now(UTC)
+        credential.verified_by = "test"
+    db.flush()
 
 
 def incident_body(**overrides: Any) -> dict[str, Any]:

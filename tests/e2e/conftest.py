@@ -29,6 +29,7 @@ from tests.conftest import API_PORT, SIMULATOR_PORT, TEST_REDIS_URL
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = (
     "inbound_pending, webhook_signatures, receipts, messages, callouts, needs, incidents, audit_events, "
+    "credential_reviews, "
     "api_tokens, credentials, availability_windows, unavailable_periods, volunteer_organisations, "
     "volunteers, organisations, erased_phones, capacity_cells, capacity_refreshes, gap_counts, signups, "
     "phone_codes, consents"

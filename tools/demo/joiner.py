@@ -1,7 +1,9 @@
 """A member of the public joining during the demo, through the /join page's own forms.
 
-They fill in the form (a town, one skill), wait for the code the SMS simulator received for their
-number, type it in, and are then on the reserve like anyone else: the flood calls them up too.
+They fill in the form (a town, one skill, their organisation), wait for the code the SMS simulator
+received for their number, type it in, and are then on the reserve with a claimed, pending skill. Their
+organisation's verifier then verifies it through the API (`verify_claim`), as it would after seeing
+their certificate, so the flood calls them up too: the skill they claim needs verification.
 """
 
 import re
@@ -26,7 +28,14 @@ class Joined:
 
 
 def join_through_the_page(
-    api_url: str, simulator: SimulatorClient, *, name: str, phone: str, town: str, skill: str
+    api_url: str,
+    simulator: SimulatorClient,
+    *,
+    name: str,
+    phone: str,
+    town: str,
+    skill: str,
+    organisation: str,
 ) -> Joined:
     """Join as a person would at /join; raises RuntimeError saying which step failed."""
     started = time.monotonic()
@@ -38,6 +47,7 @@ def join_through_the_page(
             "town": town,
             "max_travel_km": "20",
             "skills": [skill],
+            "organisations": [organisation],
             "languages": ["en"],
             "consent": "yes",
             "consent_version": version,
@@ -51,6 +61,27 @@ def join_through_the_page(
         if done.status_code != 200 or "You are on the reserve" not in done.text:
             raise RuntimeError(f"the code was refused ({done.status_code})")
     return Joined(phone=phone, code_s=code_s, total_s=time.monotonic() - started)
+
+
+def verify_claim(api_url: str, verifier_token: str, *, name: str, skill: str) -> int:
+    """The organisation's verifier finds the joiner's pending claim in its queue and verifies it on the
+    evidence of a (made-up) certificate; returns the credential's id, or raises RuntimeError."""
+    headers = {"Authorization": f"Bearer {verifier_token}"}
+    with httpx.Client(base_url=api_url, headers=headers, timeout=30, trust_env=False) as api:
+        offset, found = 0, None
+        while found is None:
+            page = api.get("/api/v1/verifications", params={"limit": 200, "offset": offset}).json()
+            found = next(
+                (i for i in page["items"] if i["volunteer_name"] == name and i["skill"] == skill), None
+            )
+            offset += len(page["items"])
+            if found is None and (not page["items"] or offset >= page["total"]):
+                raise RuntimeError(f"{name}'s {skill} is not in {page['organisation']}'s queue")
+        evidence = {"certificate_number": "DEMO-0001", "course": skill, "certified_on": "2026-01-15"}
+        done = api.post(f"/api/v1/verifications/{found['credential_id']}/verify", json=evidence)
+        if done.status_code != 200:
+            raise RuntimeError(f"the verifier could not verify the claim ({done.status_code})")
+    return int(found["credential_id"])
 
 
 def _wait_for_code(

@@ -28,7 +28,7 @@ from app.message.models import Direction, Message, MessageKind, MessageStatus
 from geo.places import Town, find_town
 from simulator.client import SimulatorClient
 from tools.board import board_table
-from tools.demo.joiner import Joined, join_through_the_page
+from tools.demo.joiner import Joined, join_through_the_page, verify_claim
 from tools.demo.volunteers import SimulatedVolunteers, Temperament
 
 DEMO_DATABASE = "nvr_demo"
@@ -36,6 +36,10 @@ DEMO_REDIS_DB = 14
 JOINER_PHONE = (
     "+447911123456"  # outside the seeded range (tools/reserve.py); the demo meets only the simulator
 )
+JOINER_NAME = "Demo Joiner"
+# The joiner's organisation, one of the synthetic reserve's (tools/reserve.py ORGANISATIONS): its
+# verifier verifies their claimed skill before the flood.
+JOINER_ORGANISATION = "British Red Cross"
 
 
 @dataclass
@@ -257,6 +261,9 @@ def run_demo(config: DemoConfig, console: Console) -> int:
             actor="demo",
         )
         viewer = create_token(session, name="demo forum viewer", role=Role.lrf_viewer, area_code=area_code)
+        verifier = create_token(
+            session, name="demo verifier", role=Role.org_verifier, organisation=JOINER_ORGANISATION
+        )
     with unit_of_work() as session:
         refresh_capacity(session)
     console.print(
@@ -268,7 +275,7 @@ def run_demo(config: DemoConfig, console: Console) -> int:
         console.print(f"map {env['PUBLIC_BASE_URL']}/map  ·  forum viewer token {viewer}")
         console.print(f"console {env['PUBLIC_BASE_URL']}/console  ·  coordinator token {token}")
         joined = _join(config, env, town, console)
-        if joined is None:
+        if joined is None or not _verify_joiner(config, env, verifier, console):
             return 1
         crowd = SimulatedVolunteers(env["TWILIO_API_BASE"], temperament=config.temperament, seed=config.seed)
         crowd.start()
@@ -284,16 +291,18 @@ def run_demo(config: DemoConfig, console: Console) -> int:
 
 
 def _join(config: DemoConfig, env: dict[str, str], town: Town, console: Console) -> Joined | None:
-    """A member of the public joins at /join with the first skill the flood needs, at the town centre."""
+    """A member of the public joins at /join with the first skill the flood needs (flood rescue, which
+    needs verification), as a member of JOINER_ORGANISATION, at the town centre."""
     with SimulatorClient(env["TWILIO_API_BASE"]) as simulator:
         try:
             joined = join_through_the_page(
                 env["PUBLIC_BASE_URL"],
                 simulator,
-                name="Demo Joiner",
+                name=JOINER_NAME,
                 phone=JOINER_PHONE,
                 town=town.name,
                 skill=next(iter(config.needs)),
+                organisation=JOINER_ORGANISATION,
             )
         except RuntimeError as exc:
             console.print(f"[red]joining at /join failed[/]: {exc}")
@@ -303,6 +312,21 @@ def _join(config: DemoConfig, env: dict[str, str], town: Town, console: Console)
         f"on the reserve {joined.total_s:.1f} s after sending the form"
     )
     return joined
+
+
+def _verify_joiner(config: DemoConfig, env: dict[str, str], verifier: str, console: Console) -> bool:
+    """The joiner's organisation verifies the skill they claimed (it needs verification to count)."""
+    skill = next(iter(config.needs))
+    try:
+        verify_claim(env["PUBLIC_BASE_URL"], verifier, name=JOINER_NAME, skill=skill)
+    except (RuntimeError, httpx.HTTPError) as exc:
+        console.print(f"[red]verifying the joiner's claim failed[/]: {exc}")
+        return False
+    console.print(
+        f"{JOINER_ORGANISATION}'s verifier verified the joiner's {skill} from its queue "
+        f"(verifier's page: {env['PUBLIC_BASE_URL']}/verify, token {verifier})"
+    )
+    return True
 
 
 def _was_called(phone: str) -> bool:

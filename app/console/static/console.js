@@ -471,7 +471,7 @@
       const result = await call("/api/v1/incidents/preview", { method: "POST", json: data });
       const table = el("table", "preview");
       const head = table.createTHead().insertRow();
-      for (const label of ["Need", "People", "Could come within " + result.radius_km + " km", "within " + result.max_radius_km + " km"]) head.append(el("th", null, label));
+      for (const label of ["Need", "People", "Could come within " + result.radius_km + " km", "within " + result.max_radius_km + " km", "Left out: not yet verified"]) head.append(el("th", null, label));
       const rows = table.createTBody();
       for (const need of result.needs) {
         const row = rows.insertRow();
@@ -480,6 +480,8 @@
         row.classList.toggle("short", short);
         row.append(el("td", null, skillName(need.skill)), el("td", null, need.count));
         row.append(el("td", "eligible-radius", need.eligible_within_radius), el("td", "eligible-max", need.eligible_within_max_radius));
+        // People within the radius whose credential for this skill an organisation has not verified yet.
+        row.append(el("td", "unverified", need.unverified_within_radius));
       }
       box.replaceChildren(el("h3", null, "Preview (nothing sent yet)"), table);
       for (const need of result.needs) {
@@ -649,6 +651,8 @@
       if (need.exhausted && !need.filled) {
         card.append(el("p", "warning exhausted", "Nobody else eligible within " + need.search_radius_km + " km: widen the radius or the maximum, or lower the count."));
       }
+      // Left out of the search only because an organisation has not verified their credential yet.
+      if (need.unverified) card.append(el("p", "note unverified", plural(need.unverified, "person", "people") + " within " + need.search_radius_km + " km left out: not yet verified."));
       const mine = callouts.filter((c) => c.skill === need.skill);
       const last = mine.reduce((latest, c) => Math.max(latest, Date.parse(c.called_at)), 0);
       // A wave is overdue when nobody new was called for longer than the wave timeout (and a margin)

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.volunteer.models import Volunteer
+from tests.app.reserve import verify_all
 from tests.conftest import is_problem
 
 CARLISLE = [-2.9350, 54.8925]
@@ -143,27 +145,35 @@ def test_patch_refuses_a_whitespace_name(client: TestClient, coordinator: dict[s
     assert client.get(f"/api/v1/volunteers/{vid}", headers=coordinator).json()["name"] == "Ada Lovelace"
 
 
-def test_patch_renews_and_verifies_an_existing_credential(
-    client: TestClient, coordinator: dict[str, str]
+def test_patch_renews_an_existing_credential_as_a_claim_and_keeps_an_unchanged_one(
+    client: TestClient, coordinator: dict[str, str], db: Session
 ) -> None:
     vid = client.post("/api/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
-    renewed = {
-        "code": "first_aid",
-        "level": 3,
-        "expires_on": "2100-06-30",
-        "verified_by": "St John Ambulance",
-        "verified_at": "2026-11-30T10:00:00Z",
-    }
+    assert {
+        s["status"] for s in client.get(f"/api/v1/volunteers/{vid}", headers=coordinator).json()["skills"]
+    } == {"pending"}
+    verify_all(db, db.get_one(Volunteer, vid))
+    db.commit()
+    renewed = {"code": "first_aid", "level": 3, "expires_on": "2100-06-30"}
     response = client.patch(
         f"/api/v1/volunteers/{vid}", json={"skills": [renewed, {"code": "chainsaw"}]}, headers=coordinator
     )
     assert response.status_code == 200, response.text
     skills = {s["code"]: s for s in response.json()["skills"]}
     assert (skills["first_aid"]["level"], skills["first_aid"]["expires_on"]) == (3, "2100-06-30")
-    assert skills["first_aid"]["verified_by"] == "St John Ambulance"
+    assert (skills["first_aid"]["status"], skills["first_aid"]["verified_by"]) == ("pending", None)
+    verify_all(db, db.get_one(Volunteer, vid))
+    db.commit()
     again = client.patch(f"/api/v1/volunteers/{vid}", json={"skills": [renewed]}, headers=coordinator)
     assert again.status_code == 200, again.text
-    assert [s["code"] for s in again.json()["skills"]] == ["first_aid"]
+    [kept] = again.json()["skills"]
+    assert (kept["code"], kept["status"], kept["validity"]) == ("first_aid", "verified", "in_date")
+    refused = client.patch(
+        f"/api/v1/volunteers/{vid}",
+        json={"skills": [{**renewed, "verified_by": "St John Ambulance"}]},
+        headers=coordinator,
+    )
+    assert refused.status_code == 422  # only an organisation's verifier verifies
 
 
 def test_consent_is_recorded_only_when_given(client: TestClient, coordinator: dict[str, str]) -> None:

@@ -43,8 +43,22 @@ def test_preview_counts_within_the_radius_and_the_maximum_and_writes_nothing(
     assert response.status_code == 200, response.text
     assert response.json() == {
         "needs": [
-            {"skill": "first_aid", "count": 4, "eligible_within_radius": 3, "eligible_within_max_radius": 5},
-            {"skill": "chainsaw", "count": 1, "eligible_within_radius": 1, "eligible_within_max_radius": 1},
+            {
+                "skill": "first_aid",
+                "count": 4,
+                "eligible_within_radius": 3,
+                "eligible_within_max_radius": 5,
+                "unverified_within_radius": 0,
+                "unverified_within_max_radius": 0,
+            },
+            {
+                "skill": "chainsaw",
+                "count": 1,
+                "eligible_within_radius": 1,
+                "eligible_within_max_radius": 1,
+                "unverified_within_radius": 0,
+                "unverified_within_max_radius": 0,
+            },
         ],
         "radius_km": 10.0,
         "max_radius_km": 30.0,
