@@ -59,10 +59,11 @@ _COUNT = text(
         CROSS JOIN LATERAL (SELECT ST_Transform(v.location::geometry, 27700) AS p) AS projected
         WHERE v.status = 'active' AND v.location IS NOT NULL
     ),
-    qualified AS (
-        SELECT DISTINCT c.volunteer_id, c.skill_code
-        FROM credentials c
-        WHERE c.expires_on IS NULL OR c.expires_on >= :today
+    qualified AS (  -- what counts at selection (app/callout/selection.py): in date, and verified
+        SELECT DISTINCT c.volunteer_id, c.skill_code  -- where the skill needs it, else not rejected
+        FROM credentials c JOIN skills s ON s.code = c.skill_code
+        WHERE (c.expires_on IS NULL OR c.expires_on >= :today)
+          AND (c.status = 'verified' OR (c.status = 'pending' AND NOT s.needs_verification))
     ),
     km1 AS (
         SELECT CAST(:any AS varchar) AS skill, x, y, count(*) AS n FROM homes GROUP BY x, y

@@ -84,6 +84,21 @@ def test_cells_of_fewer_than_five_are_never_shown(
     assert stored == 5  # small counts are not even stored
 
 
+def test_only_credentials_that_count_at_selection_count_on_the_map(
+    client: TestClient, db: Session, squares: Squares, coordinator: dict[str, str]
+) -> None:
+    # Five more people in B: first-aiders not yet verified, and sandbaggers (no check needed), pending.
+    for i in range(5):
+        add_volunteer(db, km=0.2, bearing=15 * i, centre=squares.b, verified=False)
+        add_volunteer(
+            db, km=0.2, bearing=15 * i + 5, centre=squares.b, skills=("sandbagging",), verified=False
+        )
+    db.commit()
+    assert cells(client, coordinator, cell_km=1) == {squares.one_km(2): 16}  # everyone active counts
+    assert cells(client, coordinator, cell_km=1, skill="first_aid") == {squares.one_km(2): 5}  # as before
+    assert cells(client, coordinator, cell_km=1, skill="sandbagging") == {squares.one_km(2): 5}
+
+
 def test_a_cell_is_a_national_grid_square(
     client: TestClient, db: Session, squares: Squares, admin: dict[str, str]
 ) -> None:
