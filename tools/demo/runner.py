@@ -378,9 +378,12 @@ def _mobilise(
     clock = time.monotonic()
     simulator = SimulatorClient(env["TWILIO_API_BASE"])
     filled = False
+    left_out: dict[str, int] = {}  # per need: the most people left out while it was open, not yet verified
     with Live(console=console, refresh_per_second=4) as live:
         while time.monotonic() - clock < config.timeout_s:
             incident = api.get(f"/api/v1/incidents/{incident['id']}").json()
+            for n in incident["needs"]:
+                left_out[n["skill"]] = max(left_out.get(n["skill"], 0), n.get("unverified") or 0)
             sent = sum(1 for m in simulator.messages() if m["direction"] != "inbound")
             live.update(progress_table(incident, time.monotonic() - clock, sent))
             filled = all(n["filled"] and n["pending"] == 0 for n in incident["needs"])
@@ -389,7 +392,7 @@ def _mobilise(
             time.sleep(0.5)
     simulator.close()
     api.close()
-    figures = summary(incident["id"])
+    figures = summary(incident["id"]) | {"left_out": left_out}
     _print_summary(console, figures, crowd)
     # The report needs the coordinator token: the console's Report button opens it with it.
     console.print(f"report {env['PUBLIC_BASE_URL']}/api/v1/incidents/{incident['id']}/report.html")
@@ -408,6 +411,9 @@ def _print_summary(console: Console, figures: dict[str, Any], crowd: SimulatedVo
     table.add_row("time to first SMS", f"{first:.2f} s" if first is not None else "-")
     for skill, seconds in figures["fill_s"].items():
         table.add_row(f"time to fill {skill}", f"{seconds:.1f} s" if seconds is not None else "not filled")
+    for skill, people in figures["left_out"].items():
+        if people:
+            table.add_row(f"left out of {skill}: claim not yet verified", str(people))
     messages = figures["messages"]
     table.add_row("messages sent", str(sum(messages.values())))
     table.add_row("call-ups", str(messages.get("callup", 0)))
