@@ -48,7 +48,8 @@ def body_of(person: dict[str, object]) -> dict[str, object]:
         "name": person["name"],
         "phone": person["phone"],
         "location": {"type": "Point", "coordinates": [person["lon"], person["lat"]]},
-        "skills": [{"code": "first_aid", "level": 2, "expires_on": "2099-01-01"}],
+        # A skill that needs no organisation's check, so those created here can be called at once.
+        "skills": [{"code": "sandbagging", "level": 2, "expires_on": "2099-01-01"}],
     }
 
 
@@ -102,7 +103,7 @@ def test_console_sends_log_ids_and_masked_numbers_only(live: Session, tmp_path: 
             assert created.status_code == 201, created.text
         declared = httpx.post(
             api.url + "/api/v1/incidents",
-            json=incident_body(needs=[{"skill": "first_aid", "count": 1}], overask=3),
+            json=incident_body(needs=[{"skill": "sandbagging", "count": 1}], overask=3),
             headers=headers,
         )
         assert declared.status_code == 201, declared.text

@@ -87,11 +87,11 @@ def test_token_commands_from_create_to_revoke(live: Session, servers: None) -> N
     assert listed.returncode == 0, listed.stderr
     header, *rows = listed.stdout.strip().splitlines()
     assert re.split(r"\s{2,}", header) == [
-        "id", "name", "role", "area", "created", "expires", "last used", "revoked"
+        "id", "name", "role", "area", "organisation", "created", "expires", "last used", "revoked"
     ]  # fmt: skip
     desk = next(re.split(r"\s{2,}", r) for r in rows if "Duty desk" in r)
-    assert desk[2:4] == ["coordinator", "-"] and desk[5].endswith("UTC") and desk[6].endswith("UTC")
-    assert desk[7] == "-"
+    assert desk[2:5] == ["coordinator", "-", "-"] and desk[6].endswith("UTC") and desk[7].endswith("UTC")
+    assert desk[8] == "-"
     assert any("Forum" in r and "HOME" in r for r in rows)
     hashes = live.scalars(select(ApiToken.token_hash)).all()
     assert secret not in listed.stdout and not any(h in listed.stdout for h in hashes)
