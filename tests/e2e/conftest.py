@@ -32,7 +32,8 @@ TABLES = (
     "credential_reviews, "
     "api_tokens, credentials, availability_windows, unavailable_periods, volunteer_organisations, "
     "volunteers, organisations, erased_phones, capacity_cells, capacity_refreshes, gap_counts, signups, "
-    "phone_codes, consents"
+    "phone_codes, consents, badge_issues, passport_links, badge_keys, activity_volunteers, activities, "
+    "volunteer_milestones"
 )
 
 
