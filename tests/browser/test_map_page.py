@@ -165,6 +165,19 @@ def test_user_text_in_tooltips_is_shown_as_text_never_run(watched: Watched, map_
     expect(tooltip).to_have_count(1)
     assert tooltip.inner_text() == "Rendezvous: " + attack  # the markup, as text
     assert tooltip.locator("img, b").count() == 0
+    # A new rendezvous reaches the page as a live event that redraws the incident: the tooltip a
+    # person has open stays open and shows the new text (the map once closed it by replacing the
+    # marker, and the stream's first poll raced this test).
+    moved = httpx.patch(
+        map_world.server.url + f"/api/v1/incidents/{response.json()['id']}",
+        json={"rendezvous": {**body["rendezvous"], "text": "Car park C, by the <i>church</i>"}},
+        headers={"Authorization": f"Bearer {map_world.tokens['coordinator']}"},
+    )
+    assert moved.status_code == 200, moved.text
+    expect(page.locator(".leaflet-tooltip", has_text="Car park C")).to_have_count(1)
+    tooltip = page.locator(".leaflet-tooltip", has_text="Car park")
+    expect(tooltip).to_have_count(1)
+    assert tooltip.locator("i").count() == 0
     page.locator("#incident-list button", has_text="Eden").first.click()
     expect(page.locator(".leaflet-popup-content")).to_contain_text(
         '<img src=x onerror="window.nvrPwned=2">Eden'

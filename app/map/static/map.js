@@ -254,13 +254,20 @@
     drawLegend();
   }
 
+  /* Draw an incident, or redraw it when it changed. The live stream's first poll re-sends every
+     incident the page has just loaded: an unchanged one is left alone, so a tooltip or popup a person
+     has open stays open, and a changed one reopens the rendezvous tooltip that was open. */
   function showIncident(feature, rendezvous) {
     const id = feature.properties.incident_id;
     const known = state.incidents.get(id);
+    const point = rendezvous || (known && known.rendezvous);
+    const drawn = JSON.stringify([feature, point || null]);
+    if (known && known.drawn === drawn) return;
+    const tooltipWasOpen = Boolean(known && known.marker && known.marker.isTooltipOpen());
     if (known) incidentLayer.removeLayer(known.layer);
     if (feature.properties.status !== "open") {
       state.incidents.delete(id);
-      renderIncidentList();
+      countIncidents();
       return;
     }
     const group = L.featureGroup();
@@ -276,23 +283,28 @@
           fillOpacity: 0.05,
         }),
     }).addTo(group);
-    const point = rendezvous || (known && known.rendezvous);
+    let marker = null;
     if (point) {
       L.geoJSON(point, {
         pointToLayer: (f, latlng) =>
-          L.circleMarker(latlng, {
+          (marker = L.circleMarker(latlng, {
             pane: "incidents",
             radius: 7,
             color: "#222",
             weight: 3,
             fillColor: "#fff",
             fillOpacity: 1,
-          }).bindTooltip(() => el("span", "rendezvous-text", "Rendezvous: " + (f.properties.text || ""))),
+          }).bindTooltip(() => el("span", "rendezvous-text", "Rendezvous: " + (f.properties.text || "")))),
       }).addTo(group);
     }
     group.bindPopup(() => incidentCard(feature));
     group.addTo(incidentLayer);
-    state.incidents.set(id, { feature, layer: group, rendezvous: point });
+    if (marker && tooltipWasOpen) marker.openTooltip();
+    state.incidents.set(id, { feature, layer: group, rendezvous: point, marker, drawn });
+    countIncidents();
+  }
+
+  function countIncidents() {
     stats.incidents = state.incidents.size;
     stats.rendezvous = [...state.incidents.values()].filter((i) => i.rendezvous).length;
     renderIncidentList();
