@@ -10,9 +10,16 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.activity.schemas import ActivityCreate
-from app.activity.service import award_milestones, check_activity, resolve_volunteers, write_activity
+from app.activity.service import (
+    award_milestones,
+    check_activity,
+    recorder_problem,
+    resolve_volunteers,
+    write_activity,
+)
 from app.audit.service import record
 from app.errors import InvalidInput
+from app.organisation.models import Organisation
 from app.volunteer.importer import HEADER_ROW, LIST_SEPARATOR, RowError
 
 COLUMNS = ("held_on", "title", "organisation", "place", "lon", "lat", "hours", "volunteers")
@@ -29,10 +36,13 @@ class ActivityImportSummary:
     errors: list[RowError] = field(default_factory=list)
 
 
-def import_activities(session: Session, *, text: str, actor: str) -> ActivityImportSummary:
+def import_activities(
+    session: Session, *, text: str, actor: str, recorder: Organisation | None = None
+) -> ActivityImportSummary:
     """Check every row of a CSV file (columns `COLUMNS`; `volunteers` lists ids or E.164 mobiles split by
     ";"; a place, or lon and lat), then record its activities in the caller's transaction and thank
-    anyone whose hours reached a milestone; if any row is wrong nothing is written."""
+    anyone whose hours reached a milestone; if any row is wrong nothing is written. An organisation's
+    own token (`recorder`) imports only its own activities, with only its members."""
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
@@ -54,13 +64,18 @@ def import_activities(session: Session, *, text: str, actor: str) -> ActivityImp
             continue
         values = {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}
         data, row_errors = _check_row(number, values)
-        if data is not None:
+        problem = recorder_problem(data, recorder) if data is not None else None
+        if problem is not None:
+            row_errors.append(RowError(number, "organisation", problem))
+        elif data is not None:
             try:
                 checked.append((number, data, check_activity(data)))
             except InvalidInput as exc:
                 row_errors.append(RowError(number, _column_of(exc.detail), exc.detail))
         errors += row_errors
-    found, _ = resolve_volunteers(session, refs=[r for _, data, _ in checked for r in data.volunteers])
+    found, _ = resolve_volunteers(
+        session, refs=[r for _, data, _ in checked for r in data.volunteers], members_of=recorder
+    )
     for number, data, _ in checked:
         errors += [
             RowError(

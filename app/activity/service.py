@@ -53,7 +53,7 @@ from app.activity.schemas import (
 from app.area.models import Area
 from app.audit.service import record
 from app.callout.models import Callout, CalloutStatus
-from app.errors import InvalidInput
+from app.errors import Forbidden, InvalidInput
 from app.incident.models import Incident, Need
 from app.message.models import MessageKind
 from app.message.service import outbound, queue_all
@@ -172,12 +172,24 @@ def award_milestones(session: Session, *, volunteer_ids: Sequence[int]) -> int:
 
 
 def resolve_volunteers(
-    session: Session, *, refs: Sequence[int | str]
+    session: Session, *, refs: Sequence[int | str], members_of: Organisation | None = None
 ) -> tuple[dict[int | str, int], list[str]]:
-    """Volunteer ids for ids and E.164 mobiles, and a message for each that is no (living) volunteer."""
+    """Volunteer ids for ids and E.164 mobiles, and a message for each that is no (living) volunteer.
+
+    With `members_of` (an organisation's own token), only its members are found: anyone else gets the
+    same "no volunteer" message, so an organisation cannot learn who else is on the reserve.
+    """
     ids = {r for r in refs if isinstance(r, int)}
     phones = {r for r in refs if isinstance(r, str)}
-    live = Volunteer.status != VolunteerStatus.erased
+    live: ColumnElement[bool] = Volunteer.status != VolunteerStatus.erased
+    if members_of is not None:
+        member = volunteer_organisations.c
+        live = and_(
+            live,
+            select(member.volunteer_id)
+            .where(member.volunteer_id == Volunteer.id, member.organisation_id == members_of.id)
+            .exists(),
+        )
     found: dict[int | str, int] = {}
     if ids:
         found.update(
@@ -217,10 +229,24 @@ def check_activity(data: ActivityCreate) -> tuple[float, float, str]:
     return settlement.lon, settlement.lat, data.place or settlement.name
 
 
-def create_activity(session: Session, *, data: ActivityCreate, actor: str) -> Activity:
-    """Record an activity and who came, then thank anyone whose hours reached a milestone."""
+def recorder_problem(data: ActivityCreate, recorder: Organisation | None) -> str | None:
+    """Why an organisation's own token may not record this activity (it names another organisation),
+    or None; a token that acts for the whole reserve (`recorder` None) records any organisation's."""
+    if recorder is not None and data.organisation.strip() != recorder.name:
+        return f"this token records the activities of {recorder.name} only, not {data.organisation.strip()}"
+    return None
+
+
+def create_activity(
+    session: Session, *, data: ActivityCreate, actor: str, recorder: Organisation | None = None
+) -> Activity:
+    """Record an activity and who came, then thank anyone whose hours reached a milestone. An
+    organisation's own token (`recorder`) records only its activities, with only its members."""
+    problem = recorder_problem(data, recorder)
+    if problem is not None:
+        raise Forbidden(problem)
     where = check_activity(data)
-    found, missing = resolve_volunteers(session, refs=data.volunteers)
+    found, missing = resolve_volunteers(session, refs=data.volunteers, members_of=recorder)
     if missing:
         raise InvalidInput("volunteers: " + "; ".join(missing))
     activity = write_activity(
@@ -276,14 +302,22 @@ def activity_volunteer_ids(session: Session, *, activity_id: int) -> list[int]:
 
 
 def list_activities(
-    session: Session, *, organisation: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    *,
+    organisation: str | None = None,
+    recorder: Organisation | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[ActivityRead], int]:
-    """A page of activities, newest first, optionally of one organisation."""
+    """A page of activities, newest first, optionally of one organisation; an organisation's own token
+    (`recorder`) sees only its own."""
     query = select(Activity, Organisation.name).join(
         Organisation, Organisation.id == Activity.organisation_id
     )
     if organisation is not None:
         query = query.where(Organisation.name == organisation)
+    if recorder is not None:
+        query = query.where(Organisation.id == recorder.id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(
         query.order_by(Activity.held_on.desc(), Activity.id.desc()).limit(limit).offset(offset)

@@ -15,7 +15,7 @@ from app.activity.schemas import (
     PassportRead,
     TotalsRead,
 )
-from app.api.deps import CoordinatorToken, SessionDep, require_roles
+from app.api.deps import CoordinatorToken, RecorderToken, SessionDep, require_roles
 from app.api.maps import AreaQuery
 from app.api.params import Id, Offset
 from app.auth.models import ApiToken, Role
@@ -23,6 +23,7 @@ from app.auth.service import actor_of
 from app.errors import InvalidInput
 from app.map.capacity import MIN_CELL_COUNT
 from app.map.scope import scope_for
+from app.passport.service import acting_for
 from app.volunteer.importer import decode_csv
 
 router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
@@ -36,9 +37,15 @@ ROW_PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_activity(data: ActivityCreate, session: SessionDep, token: CoordinatorToken) -> ActivityRead:
-    """Record a non-emergency activity and who came; anyone whose hours reach a milestone is thanked."""
-    activity = service.create_activity(session, data=data, actor=actor_of(token))
+def create_activity(data: ActivityCreate, session: SessionDep, token: RecorderToken) -> ActivityRead:
+    """Record a non-emergency activity and who came; anyone whose hours reach a milestone is thanked.
+
+    An organisation's token records its own activities only (403 for another organisation's), with its
+    own members only (any other person is "no volunteer").
+    """
+    activity = service.create_activity(
+        session, data=data, actor=actor_of(token), recorder=acting_for(session, token)
+    )
     return service.to_read(
         activity,
         organisation=data.organisation.strip(),
@@ -49,13 +56,19 @@ def create_activity(data: ActivityCreate, session: SessionDep, token: Coordinato
 @router.get("")
 def list_activities(
     session: SessionDep,
-    token: CoordinatorToken,
+    token: RecorderToken,
     organisation: Annotated[str | None, Query(max_length=200, description="organisation name")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> ActivityPage:
-    """A page of activities, newest first."""
-    items, total = service.list_activities(session, organisation=organisation, limit=limit, offset=offset)
+    """A page of activities, newest first; an organisation's token sees its own only."""
+    items, total = service.list_activities(
+        session,
+        organisation=organisation,
+        recorder=acting_for(session, token),
+        limit=limit,
+        offset=offset,
+    )
     return ActivityPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -63,10 +76,18 @@ def list_activities(
 def import_activities(
     file: Annotated[UploadFile, File(description="CSV, UTF-8: " + ",".join(importer.COLUMNS))],
     session: SessionDep,
-    token: CoordinatorToken,
+    token: RecorderToken,
 ) -> ImportResult:
-    """Import activities from a CSV file, one a row: all rows or, if any is wrong, none (422 lists them)."""
-    summary = importer.import_activities(session, text=decode_csv(file.file.read()), actor=actor_of(token))
+    """Import activities from a CSV file, one a row: all rows or, if any is wrong, none (422 lists them).
+
+    An organisation's token imports its own activities only, with its own members only.
+    """
+    summary = importer.import_activities(
+        session,
+        text=decode_csv(file.file.read()),
+        actor=actor_of(token),
+        recorder=acting_for(session, token),
+    )
     if summary.errors:
         raise InvalidInput(
             f"{len(summary.errors)} problem(s) in the file; nothing was imported",

@@ -56,10 +56,11 @@ def current_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiToken:
     """The caller's token, as `any_token`, but an organisation's verifier is refused (403): it may use
-    the verification queue (`VerifierToken`) and nothing else, maps and areas included."""
+    the verification queue (`VerifierToken`) and its organisation's own records (`RecorderToken`) and
+    nothing else, maps and areas included."""
     token = any_token(request, session, credentials)
     if token.role is Role.org_verifier:
-        raise Forbidden(f"role {token.role.value} may only use the verification queue")
+        raise Forbidden(f"role {token.role.value} may only verify and record for its organisation")
     return token
 
 
@@ -85,6 +86,17 @@ def verifier_token(token: Annotated[ApiToken, Depends(any_token)]) -> ApiToken:
 
 
 VerifierToken = Annotated[ApiToken, Depends(verifier_token)]
+
+
+def recorder_token(token: Annotated[ApiToken, Depends(any_token)]) -> ApiToken:
+    """Admins and coordinators, who act for the whole reserve, or an organisation's verifier, who acts
+    for its own organisation and members only (`passport.acting_for`); 403 for anyone else."""
+    if token.role not in (Role.admin, Role.coordinator, Role.org_verifier):
+        raise Forbidden(f"role {token.role.value} may not do this")
+    return token
+
+
+RecorderToken = Annotated[ApiToken, Depends(recorder_token)]
 AdminToken = Annotated[ApiToken, Depends(require_roles(Role.admin))]
 CoordinatorToken = Annotated[ApiToken, Depends(require_roles(Role.admin, Role.coordinator))]
 AnyToken = CurrentToken

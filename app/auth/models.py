@@ -16,7 +16,8 @@ class Role(enum.StrEnum):
     coordinator = "coordinator"
     lrf_viewer = "lrf_viewer"
     # Bound to one organisation: sees and decides only the credentials of its members and those
-    # claiming it as issuer (app/passport); every other route refuses it.
+    # claiming it as issuer (app/passport), and records its own activities with its own members
+    # (app/activity); every other route refuses it.
     org_verifier = "org_verifier"
 
 

@@ -51,6 +51,12 @@ def organisation_of(session: Session, token: ApiToken) -> Organisation:
     return organisation
 
 
+def acting_for(session: Session, token: ApiToken) -> Organisation | None:
+    """The one organisation an organisation's token acts for, or None for a token that acts for the
+    whole reserve (admins, coordinators)."""
+    return organisation_of(session, token) if token.role is Role.org_verifier else None
+
+
 def _member(organisation_id: int) -> ColumnElement[bool]:
     return exists().where(
         volunteer_organisations.c.volunteer_id == Credential.volunteer_id,

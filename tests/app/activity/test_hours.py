@@ -12,14 +12,16 @@ from typer.testing import CliRunner
 
 from app.activity.models import Activity, Milestone
 from app.area.service import area_around
+from app.auth.models import Role
 from app.callout.models import Callout
 from app.message.models import Message, MessageKind
 from app.volunteer.models import Volunteer
+from app.volunteer.service import organisations_named
 from cli.main import cli
 from tests.app.callout.test_service import declare, mark_sent, outbox
 from tests.app.reserve import add_volunteer
 from tests.app.twilio import sms
-from tests.conftest import is_problem
+from tests.conftest import bearer, is_problem
 
 CHESHIRE = (-2.55, 53.2)  # the viewer fixture's area: a 25 km circle, code E48000004
 WHEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -267,6 +269,44 @@ def test_nvr_activities_import(client: TestClient, db: Session, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "1 activities, 1 attendances" in result.output
     assert db.scalar(select(func.count()).select_from(Activity)) == 1
+
+
+def test_an_organisation_records_its_own_activities_with_its_own_members(
+    client: TestClient, db: Session, coordinator: dict[str, str], tmp_path: Path
+) -> None:
+    organisations_named(db, names=["Eden Rivers Trust", "Woodland Trust"])
+    eden = bearer(db, Role.org_verifier, organisation="Eden Rivers Trust")
+    ada = add_volunteer(db, km=1, organisations=["Eden Rivers Trust"])
+    bob = add_volunteer(db, km=2, organisations=["Woodland Trust"])
+    db.commit()
+    made = activity(client, eden, volunteers=[ada.id, ada.phone])
+    assert made.status_code == 201, made.text
+    assert made.json()["volunteer_ids"] == [ada.id] and made.json()["organisation"] == "Eden Rivers Trust"
+    # Someone else's member is nobody to this organisation: the same words as a made-up id.
+    for ref, needle in ((bob.id, f"no volunteer {bob.id}"), (bob.phone, "no volunteer has the phone")):
+        problem = is_problem(activity(client, eden, volunteers=[ada.id, ref]), 422)
+        assert needle in problem["detail"], problem
+    other = is_problem(activity(client, eden, organisation="Woodland Trust", volunteers=[ada.id]), 403)
+    assert "Eden Rivers Trust only" in other["detail"]
+    rows = csv_file(
+        tmp_path,
+        f"2026-11-01,Tree planting,Woodland Trust,Carlisle,,,3,{ada.id}",
+        f"2026-11-02,River clean,Eden Rivers Trust,Carlisle,,,2,{ada.id};{bob.id}",
+    )
+    problem = is_problem(
+        client.post("/api/v1/activities/import", files={"file": rows.open("rb")}, headers=eden), 422
+    )
+    assert {(e["row"], e["column"]) for e in problem["errors"]} == {(2, "organisation"), (3, "volunteers")}
+    assert db.scalar(select(func.count()).select_from(Activity)) == 1
+    # A coordinator records for anyone; the organisation sees its own activities only.
+    woodland = activity(client, coordinator, organisation="Woodland Trust", volunteers=[bob.id])
+    assert woodland.status_code == 201
+    mine = client.get("/api/v1/activities", headers=eden).json()
+    assert [a["id"] for a in mine["items"]] == [made.json()["id"]] and mine["total"] == 1
+    assert client.get("/api/v1/activities", headers=coordinator).json()["total"] == 2
+    # Recording is all an organisation's token adds: people and incidents stay closed to it.
+    assert is_problem(client.get(f"/api/v1/volunteers/{ada.id}/passport", headers=eden), 403)
+    assert is_problem(client.get("/api/v1/hours/totals", headers=eden), 403)
 
 
 def test_totals_in_full_and_for_a_forum_viewer(
