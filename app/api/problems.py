@@ -146,13 +146,13 @@ def document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-ROLE_CHECKS = frozenset({"current_token", "verifier_token"})
+ROLE_CHECKS = frozenset({"current_token", "verifier_token", "recorder_token"})
 
 
 def _role_checked(app: FastAPI) -> set[tuple[str, str]]:
     """(path, method) of the operations behind a role check (`app.api.deps.require_roles`, and
-    `current_token` and `verifier_token`, which refuse or admit only an organisation's verifier): those
-    can 403."""
+    `current_token`, `verifier_token` and `recorder_token`, which refuse or admit an organisation's
+    verifier): those can 403."""
 
     def checks(call: Any) -> bool:
         name = getattr(call, "__qualname__", "")
