@@ -13,7 +13,7 @@ from rich.text import Text
 
 from app.db import unit_of_work
 from app.errors import DomainError
-from app.inbox.service import export_volunteer
+from app.subject.service import export_volunteer
 from app.volunteer.importer import COLUMNS, ImportSummary, decode_csv, import_volunteers
 from app.volunteer.service import list_volunteers
 

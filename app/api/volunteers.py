@@ -10,13 +10,13 @@ from app.api.params import Id, Offset
 from app.auth.service import actor_of
 from app.callout import flows, personal_data
 from app.errors import InvalidInput
-from app.inbox import service as inbox
+from app.subject import service as subject
+from app.subject.schemas import SubjectExport
 from app.volunteer import importer, service
 from app.volunteer.models import VolunteerStatus
 from app.volunteer.schemas import (
     GeoPoint,
     VolunteerCreate,
-    VolunteerExport,
     VolunteerPage,
     VolunteerRead,
     VolunteerUpdate,
@@ -115,9 +115,9 @@ def get_volunteer(volunteer_id: Id, session: SessionDep, token: CoordinatorToken
 
 
 @router.get("/{volunteer_id}/export")
-def export_volunteer(volunteer_id: Id, session: SessionDep, token: AdminToken) -> VolunteerExport:
+def export_volunteer(volunteer_id: Id, session: SessionDep, token: AdminToken) -> SubjectExport:
     """Everything held on one person, for a subject-access request."""
-    return inbox.export_volunteer(session, volunteer_id=volunteer_id)
+    return subject.export_volunteer(session, volunteer_id=volunteer_id)
 
 
 @router.patch("/{volunteer_id}", responses=PHONE_TAKEN)

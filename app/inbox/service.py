@@ -27,7 +27,7 @@ from app.incident.models import Incident, IncidentStatus, Need
 from app.message.models import Message, MessageKind
 from app.message.service import link_inbound, outbound, queue_all
 from app.volunteer.models import Volunteer, VolunteerStatus
-from app.volunteer.schemas import ExportInboxItem, VolunteerExport
+from app.volunteer.schemas import ExportInboxItem
 
 WELFARE_NOTE = "no answer to the welfare check: needs a call"
 
@@ -273,11 +273,9 @@ def close_welfare_items(session: Session, *, callout_ids: Sequence[int], actor: 
     session.flush()
 
 
-def export_volunteer(session: Session, *, volunteer_id: int) -> VolunteerExport:
-    """The subject-access export (app.callout.personal_data) with the person's inbox items."""
-    export = personal_data.export_volunteer(session, volunteer_id=volunteer_id)
+def items_of(session: Session, *, volunteer_id: int) -> list[ExportInboxItem]:
+    """The person's inbox items, oldest first, for their subject-access export (app.subject)."""
     items = session.scalars(
         select(InboxItem).where(InboxItem.volunteer_id == volunteer_id).order_by(InboxItem.id)
     )
-    export.inbox = [personal_data.read_as(ExportInboxItem, i) for i in items]
-    return export
+    return [personal_data.read_as(ExportInboxItem, i) for i in items]

@@ -84,3 +84,17 @@ class RejectionCreate(BaseModel):
         if not value.strip():
             raise ValueError("must say why")
         return value.strip()
+
+
+class ExportReview(BaseModel):
+    """One organisation's decision on one of the person's credentials, with the evidence it saw or the
+    reason it gave (part of a subject-access export)."""
+
+    credential_id: int
+    skill: str
+    decision: CredentialStatus
+    organisation: str
+    actor: str
+    decided_at: datetime
+    evidence: dict[str, str]
+    reason: str | None

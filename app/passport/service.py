@@ -22,6 +22,7 @@ from app.message.service import outbound, queue_all
 from app.organisation.models import Organisation
 from app.passport.models import CredentialReview, evidence_of
 from app.passport.schemas import (
+    ExportReview,
     Ground,
     RejectionCreate,
     VerificationCreate,
@@ -255,3 +256,27 @@ def reject(
             ],
         )
     return get_item(session, token=token, credential_id=credential_id)
+
+
+def reviews_of(session: Session, *, volunteer_id: int) -> list[ExportReview]:
+    """Every decision organisations made on a person's credentials, oldest first."""
+    rows = session.execute(
+        select(CredentialReview, Credential.skill_code, Organisation.name)
+        .join(Credential, Credential.id == CredentialReview.credential_id)
+        .join(Organisation, Organisation.id == CredentialReview.organisation_id)
+        .where(Credential.volunteer_id == volunteer_id)
+        .order_by(CredentialReview.decided_at, CredentialReview.id)
+    ).all()
+    return [
+        ExportReview(
+            credential_id=review.credential_id,
+            skill=skill,
+            decision=review.decision,
+            organisation=organisation,
+            actor=review.actor,
+            decided_at=review.decided_at,
+            evidence=review.evidence,
+            reason=review.reason,
+        )
+        for review, skill, organisation in rows
+    ]

@@ -296,7 +296,8 @@ class ExportAuditEvent(BaseModel):
 
 
 class VolunteerExport(BaseModel):
-    """Everything held on one person (a subject-access request), as JSON."""
+    """What the reserve and the engine hold on one person; app.subject adds what the packages above
+    hold (inbox, passport reviews, hours) for the whole subject-access export."""
 
     exported_at: datetime
     profile: VolunteerRead
@@ -307,4 +308,3 @@ class VolunteerExport(BaseModel):
     callouts: list[ExportCallout]
     messages: list[ExportMessage]
     audit: list[ExportAuditEvent]
-    inbox: list[ExportInboxItem] = []

@@ -1,0 +1,1 @@
+"""Subject access: everything the reserve holds on one person, gathered from every package."""
