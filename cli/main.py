@@ -1,5 +1,6 @@
 """Entry point of the `nvr` command: the composition root, the one place that starts workers."""
 
+import os
 import sys
 
 import typer
@@ -49,10 +50,21 @@ def worker(
     processes: int = typer.Option(1, min=1, max=64, help="worker processes"),
     burst: bool = typer.Option(False, help="exit when the queues are empty"),
     cron: bool = typer.Option(True, help="also run the reconciler every few seconds"),
+    metrics_port: int | None = typer.Option(
+        None, min=1, max=65535, help="serve these processes' Prometheus metrics on this port"
+    ),
 ) -> None:
     """Run RQ workers that send SMS and run wave timers (with RQ's scheduler)."""
     from workers.main import run
 
+    shared = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    if metrics_port is not None and (processes > 1 or cron) and not shared:
+        typer.echo(
+            "error: --metrics-port with several processes (the reconciler is one) needs "
+            "PROMETHEUS_MULTIPROC_DIR set to an empty directory, so their metrics can be added up",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings = get_settings()
     for what, url, problem in (
         ("Redis", settings.redis_url, redis_problem),
@@ -64,7 +76,7 @@ def worker(
             raise typer.Exit(1)
     # The probe's pooled connection must not be inherited by the forked workers: they would share it.
     get_engine().dispose()
-    raise typer.Exit(run(processes=processes, burst=burst, cron=cron))
+    raise typer.Exit(run(processes=processes, burst=burst, cron=cron, metrics_port=metrics_port))
 
 
 def _first_line(exc: BaseException) -> str:

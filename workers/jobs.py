@@ -18,6 +18,7 @@ from app.db import unit_of_work
 from app.map import capacity
 from app.message import delivery, retry
 from app.message.sender import get_sender, status_callback_url
+from app.metrics import SEND_FAILURES
 from app.queue import get_redis
 from app.settings import get_settings
 from workers import lease
@@ -76,6 +77,7 @@ def send_one(outgoing: delivery.Outgoing) -> str:
             validity_period_s=settings.sms_validity_seconds,
         )
     except SendError as failure:
+        SEND_FAILURES.labels(str(failure.code) if failure.code is not None else "none").inc()
         delay = record_failure(outgoing, failure)
         log.warning("sms.send_failed", message_id=outgoing.message_id, code=failure.code, retry_in_s=delay)
         return "retrying" if delay is not None else "failed"

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import structlog
+from prometheus_client import start_http_server
 from rq import Queue, SimpleWorker
 from rq.executions import Execution
 from rq.job import Job
@@ -15,6 +16,7 @@ from rq.job import Job
 import workers.jobs  # noqa: F401
 from app.jobs import REFRESH_CAPACITY
 from app.logs import configure_logging, format_exception
+from app.metrics import process_registry
 from app.queue import LOW, QUEUE_ORDER, PendingJob, enqueue_all, get_queue, get_redis
 from app.settings import get_settings
 from workers.reconcile import Reconciler
@@ -91,11 +93,17 @@ def run_cron() -> None:
         time.sleep(max(0.0, settings.reconcile_every_s - (time.monotonic() - started)))
 
 
-def run(*, processes: int = 1, burst: bool = False, cron: bool = True) -> int:
+def run(
+    *, processes: int = 1, burst: bool = False, cron: bool = True, metrics_port: int | None = None
+) -> int:
     """Start `processes` workers and, unless `cron` is False, the reconciler; stop them all on SIGTERM.
+    With `metrics_port`, this process serves their metrics (app.metrics: several processes add theirs
+    up through PROMETHEUS_MULTIPROC_DIR).
 
     Returns the exit status: 1 when a child died on its own with an error, 0 otherwise.
     """
+    if metrics_port is not None:
+        start_http_server(metrics_port, registry=process_registry())
     if processes == 1 and not cron:
         run_worker(burst=burst)
         return 0

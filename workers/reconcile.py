@@ -34,6 +34,7 @@ from app.incident.models import Incident, IncidentStatus
 from app.message import delivery
 from app.message.models import Direction, Message, MessageKind, MessageStatus
 from app.message.service import send_jobs
+from app.metrics import LEASES_TAKEN_BACK
 from app.queue import enqueue_all, messages_waiting
 from app.settings import get_settings
 from app.signup import service as signups
@@ -106,6 +107,7 @@ class Reconciler:
         waiting = messages_waiting(late_after_s=PENDING_GRACE.total_seconds(), connection=self.redis)
         with unit_of_work() as session:
             taken_back = delivery.take_back_expired(session)
+            LEASES_TAKEN_BACK.inc(len(taken_back))
             unheld = [(i, kind) for i, kind in pending_due(session) if i not in waiting]
         lost = [(i, kind) for i, kind in unheld if i in self.suspects]
         self.suspects = {i for i, _ in unheld} - {i for i, _ in lost}

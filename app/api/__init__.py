@@ -1,13 +1,12 @@
 """The HTTP edge: the FastAPI application and what only HTTP needs (problems, deps, limits, access log)."""
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
 from fastapi_offline import FastAPIOffline
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.access_log import AccessLog
 from app.api.edge import MAX_BODY_BYTES, LimitBody, RefuseNulInUrl
 from app.api.health import router as health_router
+from app.api.metrics import router as metrics_router
 from app.api.problems import document_problems, install_error_handlers
 from app.logs import configure_logging
 
@@ -68,10 +67,6 @@ def create_app() -> FastAPI:
     app.include_router(console_router)
     app.include_router(passport_router)
     app.include_router(health_router)
-
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        """Prometheus metrics."""
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+    app.include_router(metrics_router)
 
     return app

@@ -19,6 +19,7 @@ from app.message.delivery import Outgoing
 from app.message.models import CODE_KINDS, Message, MessageKind, MessageStatus
 from app.message.retry import RetryPolicy
 from app.message.service import apply_receipts, store_receipt
+from app.metrics import MESSAGES_SENT
 from app.signup import codes
 from app.volunteer.models import Volunteer, VolunteerStatus
 from app.volunteer.service import set_status
@@ -93,6 +94,7 @@ def claim(session: Session, *, message_ids: list[int], holder: str, lease_s: flo
 def record_sent(session: Session, *, message_id: int, result: SendResult) -> None:
     """Store the provider's SID; a receipt that raced ahead and says undelivered calls a replacement."""
     message = delivery.record_sent(session, message_id=message_id, result=result)
+    MESSAGES_SENT.labels(message.kind.value).inc()
     if message.kind in CODE_KINDS:
         codes.restart_clock(session, message_id=message.id)
     if message.kind is MessageKind.left:

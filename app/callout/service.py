@@ -27,6 +27,7 @@ from app.incident.service import lock_incident, needs_of
 from app.jobs import RUN_WAVE
 from app.message.models import Message, MessageKind, MessageStatus
 from app.message.service import cancel_unsent, outbound, queue_all
+from app.metrics import TIME_TO_FILL, seconds_between
 from app.queue import DEFAULT, PendingJob, enqueue_after_commit
 from app.skill.models import Skill
 from app.volunteer.models import Volunteer, VolunteerStatus
@@ -353,6 +354,9 @@ def settle_need(session: Session, *, incident: Incident, need: Need) -> None:
     if accepted >= need.count:
         if need.filled_at is None:
             need.filled_at = now
+            fill = seconds_between(incident.starts_at, now)
+            if fill is not None:
+                TIME_TO_FILL.observe(fill)
             record(
                 session,
                 actor=SYSTEM,

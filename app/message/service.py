@@ -22,6 +22,7 @@ from app.message.models import (
     MessageStatus,
     Receipt,
 )
+from app.metrics import RECEIPT_LAG, seconds_between
 from app.queue import HIGH, LOW, SIGNUP, PendingJob, enqueue_after_commit, messages_job_id
 from app.volunteer.models import Volunteer
 
@@ -198,6 +199,10 @@ RECEIPT_STATUSES = {
 }
 
 
+# The receipts that end a message's delivery: the lag to these is the receipt lag.
+FINAL_RECEIPTS = frozenset({MessageStatus.delivered, MessageStatus.undelivered, MessageStatus.failed})
+
+
 def store_receipt(session: Session, *, sid: str, status: str, error_code: int | None) -> bool:
     """Keep a delivery receipt; False when the same (sid, status) was already received."""
     statement = (
@@ -225,6 +230,10 @@ def apply_receipts(session: Session, *, message: Message) -> bool:
         if status is None:
             continue
         moved = advance_status(message, status=status, error_code=receipt.error_code)
+        if moved and status in FINAL_RECEIPTS:
+            lag = seconds_between(message.sent_at, receipt.received_at)
+            if lag is not None:
+                RECEIPT_LAG.observe(lag)
         if moved and status in (MessageStatus.undelivered, MessageStatus.failed):
             ended_badly = True
     return ended_badly

@@ -98,7 +98,9 @@ def api(live: Session) -> Iterator[httpx.Client]:
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def start_worker(processes: int = 1, **settings: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    processes: int = 1, *, args: tuple[str, ...] = (), **settings: str
+) -> subprocess.Popen[bytes]:
     """`nvr worker` as its own process group, so a test can kill it hard; its log goes to test-artifacts/.
 
     Returns once its RQ workers are listening: a test that then stops PostgreSQL or Redis must not
@@ -107,7 +109,7 @@ def start_worker(processes: int = 1, **settings: str) -> subprocess.Popen[bytes]
     ARTIFACTS.mkdir(exist_ok=True)
     with (ARTIFACTS / "worker.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "worker", "--processes", str(processes)],
+            [sys.executable, "-m", "cli.main", "worker", "--processes", str(processes), *args],
             cwd=ROOT,
             env={**os.environ, **settings},
             stdout=log,
