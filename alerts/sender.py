@@ -37,6 +37,7 @@ class SendResult:
     sid: str
     status: str
     segments: int
+    from_number: str = ""  # the sender it leaves from, when known (a Messaging Service picks later)
 
 
 class SendError(Exception):
@@ -91,9 +92,16 @@ class Sender(Protocol):
     """Anything that can send one SMS."""
 
     def send(
-        self, *, to: str, body: str, status_callback: str | None, validity_period_s: int | None
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+        validity_period_s: int | None,
+        from_number: str | None = None,
     ) -> SendResult:
-        """Send one SMS; raises TransientSendError or PermanentSendError when it is not accepted."""
+        """Send one SMS (from `from_number`, one of our senders, when given; else the default
+        sender); raises TransientSendError or PermanentSendError when it is not accepted."""
         ...
 
 
@@ -162,12 +170,18 @@ class TwilioSender:
         )
 
     def send(
-        self, *, to: str, body: str, status_callback: str | None, validity_period_s: int | None
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+        validity_period_s: int | None,
+        from_number: str | None = None,
     ) -> SendResult:
         """Create one Message resource; raises classified errors when Twilio does not accept it."""
         options: dict[str, Any] = {}
-        if self._from_number:
-            options["from_"] = self._from_number
+        if from_number or self._from_number:
+            options["from_"] = from_number or self._from_number
         if self._messaging_service_sid:
             options["messaging_service_sid"] = self._messaging_service_sid
         if status_callback:
@@ -199,7 +213,10 @@ class TwilioSender:
             raise TransientSendError(f"Twilio request failed: {error}") from error
         # Our own count: Twilio reports 0 segments for Messaging Service messages until a sender is picked.
         segments = count_segments(body).segments
-        return SendResult(sid=str(message.sid), status=str(message.status), segments=segments)
+        sent_from = str(message.from_) if message.from_ else ""  # none yet when a service picks later
+        return SendResult(
+            sid=str(message.sid), status=str(message.status), segments=segments, from_number=sent_from
+        )
 
 
 class ConsoleSender:
@@ -210,11 +227,19 @@ class ConsoleSender:
         self._sent: list[dict[str, Any]] = []
 
     def send(
-        self, *, to: str, body: str, status_callback: str | None, validity_period_s: int | None
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+        validity_period_s: int | None,
+        from_number: str | None = None,
     ) -> SendResult:
         """Record the message and log its SID and masked number (never the body); always accepted."""
         segments = count_segments(body).segments
-        result = SendResult(sid="SM" + uuid.uuid4().hex, status="queued", segments=segments)
+        result = SendResult(
+            sid="SM" + uuid.uuid4().hex, status="queued", segments=segments, from_number=from_number or ""
+        )
         record = {
             "sid": result.sid,
             "to": to,

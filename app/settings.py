@@ -1,10 +1,11 @@
 """Settings: the only module that reads the environment."""
 
+import re
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "test", "dev", "development"}
 # Where a worker kills itself on purpose (tests only; see workers/faults.py). Empty: never.
@@ -33,7 +34,13 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str = ""
     twilio_api_base: str = ""
     sms_validity_seconds: int = Field(default=1800, ge=60, le=36000)
+    # Segments a second EACH sender may send (a UK long code about 10, a short code about 100); the
+    # service's rate is the pool's sum (alerts.pool).
     sms_rate_per_second: float = Field(default=10.0, gt=0)
+    # Our sending numbers, comma-separated: each person is texted from one of them, each has its own rate.
+    twilio_sender_numbers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How many numbers the Messaging Service's pool holds (Twilio picks among them).
+    twilio_messaging_service_senders: int = Field(default=1, ge=1, le=10000)
     send_max_attempts: int = Field(default=5, ge=1, le=20)
     send_backoff_base_s: float = Field(default=2.0, gt=0)
     send_backoff_cap_s: float = Field(default=120.0, gt=0)
@@ -101,10 +108,36 @@ class Settings(BaseSettings):
                 "BADGE_KEY_SECRET is a placeholder (production); set a random secret of 16+ characters"
             )
         if self.sms_provider == "twilio" and not (
-            self.twilio_from_number or self.twilio_messaging_service_sid
+            self.twilio_from_number or self.twilio_messaging_service_sid or self.twilio_sender_numbers
         ):
-            raise ValueError("SMS_PROVIDER=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+            raise ValueError(
+                "SMS_PROVIDER=twilio needs TWILIO_FROM_NUMBER, TWILIO_SENDER_NUMBERS "
+                "or TWILIO_MESSAGING_SERVICE_SID"
+            )
         return self
+
+    @property
+    def default_from_number(self) -> str:
+        """The number texts leave from unless the sender pool picks one: TWILIO_FROM_NUMBER, else the
+        first of TWILIO_SENDER_NUMBERS ("" through a Messaging Service alone)."""
+        return self.twilio_from_number or next(iter(self.twilio_sender_numbers), "")
+
+    @field_validator("twilio_sender_numbers", mode="before")
+    @classmethod
+    def _sender_numbers(cls, value: object) -> object:
+        """A comma-separated list of E.164 numbers, each once."""
+        if not isinstance(value, str):
+            return value
+        numbers = [n.strip() for n in value.split(",") if n.strip()]
+        wrong = [n for n in numbers if not _E164.fullmatch(n)]
+        if wrong:
+            raise ValueError(f"TWILIO_SENDER_NUMBERS must be E.164 numbers (+447700900000): {wrong[0]!r}")
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("TWILIO_SENDER_NUMBERS lists a number twice")
+        return numbers
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 @lru_cache

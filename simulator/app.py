@@ -108,7 +108,8 @@ def create_app(config: SimulatorConfig) -> FastAPI:
         """A volunteer texts us: forward it to the app as Twilio's signed webhook; relay its answer."""
         if not _possible_number(sms.from_):
             return JSONResponse({"detail": f"not an E.164 phone number: {sms.from_}"}, status_code=400)
-        to = sms.to or config.phone_number
+        # A reply goes to the number that last texted them, as on a phone answering a conversation.
+        to = sms.to or _last_sender(store, sms.from_) or config.phone_number
         segments = count_segments(sms.body).segments
         message = SimMessage(
             sid=_new_sid(),
@@ -229,7 +230,7 @@ def _refusal(fields: dict[str, str], config: SimulatorConfig, store: MessageStor
         return 21604
     if not from_ and not fields.get("MessagingServiceSid"):
         return 21603
-    if from_ and from_ != config.phone_number:
+    if from_ and from_ not in config.numbers:
         return 21606
     if not body:
         return 21602
@@ -322,3 +323,11 @@ def _country(number: str) -> str:
         return ""
     region = str(phonenumbers.region_code_for_country_code(country_code or 0))
     return "" if region == phonenumbers.UNKNOWN_REGION else region
+
+
+def _last_sender(store: MessageStore, number: str) -> str | None:
+    """Which of our numbers last texted this person (None when none has, or a service has not picked)."""
+    for message in reversed(store.messages(number)):
+        if message.direction == OUTBOUND and message.to == number:
+            return message.from_
+    return None

@@ -16,6 +16,7 @@ class SimulatorConfig:
     auth_token: str
     webhook_base_url: str  # the app's public base; inbound SMS go to {base}/webhooks/twilio/sms
     phone_number: str = "+447700900000"  # our Twilio number: inbound To and outbound From
+    sender_numbers: tuple[str, ...] = ()  # the account's other numbers, which may send too
     messaging_service_sid: str | None = None
     latency_ms: int = 0  # before each status callback
     response_delay_ms: int = 0  # between accepting a message and answering the POST (a slow provider)
@@ -25,6 +26,11 @@ class SimulatorConfig:
     fail_numbers: dict[str, int] = field(default_factory=dict)
     seed: int | None = None
     http_timeout_s: float = 15.0  # Twilio gives a webhook 15 seconds to answer
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        """Every number of the account: an outbound From must be one of them."""
+        return (self.phone_number, *(n for n in self.sender_numbers if n != self.phone_number))
 
     def __post_init__(self) -> None:
         if not self.account_sid or not self.auth_token:

@@ -10,14 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 
+from alerts.pool import Slot
 from alerts.ratelimit import RateLimiter
+from alerts.segments import count_segments
 from alerts.sender import SendError, TransientSendError
 from app.callout import dispatch
 from app.callout import service as callouts
 from app.db import unit_of_work
 from app.map import capacity
 from app.message import delivery, retry
-from app.message.sender import get_sender, status_callback_url
+from app.message.sender import get_sender, sender_pool, status_callback_url
 from app.metrics import SEND_FAILURES
 from app.queue import get_redis
 from app.settings import get_settings
@@ -31,11 +33,13 @@ RATE_WAIT_S = 60.0
 SEND_THREADS = 8
 
 
-def rate_limiter() -> RateLimiter:
-    """The one send-rate limit shared by every worker, kept in Redis."""
-    settings = get_settings()
-    burst = max(1, int(settings.sms_rate_per_second))
-    return RateLimiter(get_redis(), key=RATE_KEY, rate_per_second=settings.sms_rate_per_second, burst=burst)
+def rate_limiter(slot: Slot) -> RateLimiter:
+    """One sender's send-rate limit (or the pool's), shared by every worker, kept in Redis; its burst
+    is one second's worth."""
+    rate = sender_pool(get_settings()).slot_rate
+    return RateLimiter(
+        get_redis(), key=f"{RATE_KEY}:{slot.key}", rate_per_second=rate, burst=max(1, int(rate))
+    )
 
 
 def send_messages(message_ids: list[int]) -> dict[str, int]:
@@ -60,7 +64,9 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
 def send_one(outgoing: delivery.Outgoing) -> str:
     """Hand one claimed message to the provider and record what it said."""
     settings = get_settings()
-    if not rate_limiter().acquire(timeout_s=RATE_WAIT_S):
+    slot = sender_pool(settings).slot_for(outgoing.to)
+    segments = count_segments(outgoing.body).segments  # the provider's rate counts segments
+    if not rate_limiter(slot).acquire(timeout_s=RATE_WAIT_S, cost=segments):
         record_failure(outgoing, TransientSendError("send-rate limit wait timed out"))
         return "rate-limited"
     with unit_of_work() as session:
@@ -75,6 +81,7 @@ def send_one(outgoing: delivery.Outgoing) -> str:
             body=outgoing.body,
             status_callback=status_callback_url(settings) if settings.sms_provider == "twilio" else None,
             validity_period_s=settings.sms_validity_seconds,
+            from_number=slot.from_number,
         )
     except SendError as failure:
         SEND_FAILURES.labels(str(failure.code) if failure.code is not None else "none").inc()

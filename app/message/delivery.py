@@ -114,6 +114,8 @@ def record_sent(session: Session, *, message_id: int, result: SendResult) -> Mes
     message = session.get_one(Message, message_id, with_for_update=True)
     message.provider_sid = result.sid
     message.sent_at = datetime.now(UTC)
+    if result.from_number:  # which of our senders it left from, for the record
+        message.from_number = result.from_number
     message.claimed_by = message.lease_until = None
     status = RECEIPT_STATUSES.get(result.status, MessageStatus.queued)
     advance_status(message, status=status)

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from alerts.pool import SenderPool
 from alerts.sender import SEND_TIMEOUT_S, ConsoleSender, Sender, TwilioSender
 from app.settings import Settings, get_settings
 
@@ -12,7 +13,7 @@ def build_sender(settings: Settings) -> Sender:
         return TwilioSender(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
-            from_number=settings.twilio_from_number or None,
+            from_number=settings.default_from_number or None,
             messaging_service_sid=settings.twilio_messaging_service_sid or None,
             api_base=settings.twilio_api_base or None,
             timeout_s=SEND_TIMEOUT_S,
@@ -29,3 +30,13 @@ def get_sender() -> Sender:
 def status_callback_url(settings: Settings) -> str:
     """Where the provider posts delivery receipts."""
     return settings.public_base_url.rstrip("/") + "/webhooks/twilio/status"
+
+
+def sender_pool(settings: Settings) -> SenderPool:
+    """Our senders as the settings name them: a list of numbers, else the Messaging Service's pool."""
+    service = bool(settings.twilio_messaging_service_sid) and not settings.twilio_sender_numbers
+    return SenderPool(
+        numbers=tuple(settings.twilio_sender_numbers),
+        size=settings.twilio_messaging_service_senders if service else 1,
+        rate_per_sender=settings.sms_rate_per_second,
+    )

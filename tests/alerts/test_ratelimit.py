@@ -104,3 +104,20 @@ def test_processes_share_the_rate(redis_db):
         counts = [future.result() for future in futures]
     assert 15 <= sum(counts) <= 25
     assert sum(1 for count in counts if count > 0) >= 2  # the processes really competed
+
+
+def test_a_grant_costs_its_units_so_segments_count_against_the_rate(redis_db):
+    limiter = RateLimiter(redis_db, key="nvr:test:cost", rate_per_second=10, burst=10)
+    assert limiter.try_acquire(cost=4) == 0.0  # a four-segment SMS
+    assert limiter.try_acquire(cost=6) == 0.0  # the burst is spent: 10 units
+    wait = limiter.try_acquire(cost=3)
+    assert 0.25 < wait <= 0.3  # three units at 10/s, less the time since the first grant
+    assert limiter.try_acquire(cost=1) > 0  # and no unit was taken by the refusal
+
+
+def test_a_cost_above_the_burst_is_charged_as_the_burst_and_can_be_granted(redis_db):
+    limiter = RateLimiter(redis_db, key="nvr:test:big", rate_per_second=2, burst=2)
+    assert limiter.try_acquire(cost=5) == 0.0
+    assert 0.4 < limiter.try_acquire(cost=1) <= 0.5  # two units were charged (five would wait 2 s)
+    with pytest.raises(ValueError, match="cost"):
+        limiter.try_acquire(cost=0)

@@ -21,7 +21,7 @@ def test_development_may_use_the_simulator_token() -> None:
 
 
 def test_twilio_needs_a_sender() -> None:
-    with pytest.raises(ValidationError, match="TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"):
+    with pytest.raises(ValidationError, match="TWILIO_SENDER_NUMBERS or TWILIO_MESSAGING_SERVICE_SID"):
         Settings(
             sms_provider="twilio",
             twilio_auth_token="a-real-looking-token",
@@ -57,3 +57,15 @@ def test_production_refuses_a_placeholder_badge_key_secret(secret: str) -> None:
             badge_key_secret=secret,
             **TWILIO,
         )
+
+
+def test_sender_numbers_are_a_comma_separated_list_of_e164_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_SENDER_NUMBERS", " +447700900001, +447700900002 ")
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "")
+    settings = Settings()
+    assert settings.twilio_sender_numbers == ["+447700900001", "+447700900002"]
+    assert settings.default_from_number == "+447700900001"
+    for wrong, reason in (("+447700900001,07700900002", "E.164"), ("+447700900001,+447700900001", "twice")):
+        monkeypatch.setenv("TWILIO_SENDER_NUMBERS", wrong)
+        with pytest.raises(ValidationError, match=reason):
+            Settings()
