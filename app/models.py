@@ -6,6 +6,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiToken
 from app.badge.models import IssuedBadge, PassportLink, SigningKey
 from app.callout.models import Callout
+from app.check.models import BackgroundCheck
 from app.db import Base
 from app.inbox.models import InboxItem
 from app.incident.models import Incident, Need
@@ -31,6 +32,7 @@ __all__ = [
     "Area",
     "AuditEvent",
     "AvailabilityWindow",
+    "BackgroundCheck",
     "Base",
     "Callout",
     "CapacityCell",

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # A deployed volunteer who has not answered the welfare check this long after it was asked goes to
     # the coordinators' inbox as needing a call.
     welfare_timeout_s: int = Field(default=7200, ge=60)
+    # A DBS certificate has no legal expiry: a check counts for this many years from its certificate
+    # date or its last DBS update service check, whichever is later (app/check); PVG has its own date.
+    check_renewal_years: int = Field(default=3, ge=1, le=10)
 
     # Keys the one-way fingerprint of an erased person's phone (app/volunteer/phone.py); changing it
     # forgets every erasure, so an erased person could then be imported again without fresh consent.

@@ -19,6 +19,7 @@ def create_app() -> FastAPI:
     from app.api.activities import passport_router as hours_passport_router
     from app.api.activities import router as activity_router
     from app.api.areas import router as area_router
+    from app.api.checks import router as check_router
     from app.api.console import router as console_router
     from app.api.inbox import router as inbox_router
     from app.api.incidents import router as incident_router
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
     app.include_router(map_router)
     app.include_router(console_router)
     app.include_router(passport_router)
+    app.include_router(check_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
 

@@ -97,6 +97,17 @@ def recorder_token(token: Annotated[ApiToken, Depends(any_token)]) -> ApiToken:
 
 
 RecorderToken = Annotated[ApiToken, Depends(recorder_token)]
+
+
+def check_recorder_token(token: RecorderToken) -> ApiToken:
+    """Who records and changes disclosure checks: admins, or an organisation's verifier for its own
+    members; a coordinator may read them (without certificate numbers) but not record them (403)."""
+    if token.role is Role.coordinator:
+        raise Forbidden(f"role {token.role.value} may read checks but not record or change them")
+    return token
+
+
+CheckRecorderToken = Annotated[ApiToken, Depends(check_recorder_token)]
 AdminToken = Annotated[ApiToken, Depends(require_roles(Role.admin))]
 CoordinatorToken = Annotated[ApiToken, Depends(require_roles(Role.admin, Role.coordinator))]
 AnyToken = CurrentToken

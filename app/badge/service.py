@@ -27,6 +27,8 @@ from app.audit.service import record
 from app.badge import documents, keys
 from app.badge.models import BadgeKind, IssuedBadge, PassportLink
 from app.badge.status_list import LIST_SIZE, encode
+from app.check.schemas import PassportCheck
+from app.check.service import passport_checks
 from app.errors import InvalidInput, NotFound
 from app.organisation.models import Organisation
 from app.settings import get_settings
@@ -423,6 +425,7 @@ class Passport:
     hours: HoursRecord
     hours_jws: str | None
     milestones: list[str]
+    checks: list[PassportCheck]
 
 
 def passport(session: Session, *, volunteer_id: int, hours: HoursSource = hours_given) -> Passport:
@@ -450,4 +453,5 @@ def passport(session: Session, *, volunteer_id: int, hours: HoursSource = hours_
         hours=record_,
         hours_jws=hours_jws,
         milestones=[f"{m.hours} hours" for m in activity.milestones_of(session, volunteer_id=volunteer_id)],
+        checks=passport_checks(session, volunteer_id=volunteer_id),
     )

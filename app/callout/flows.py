@@ -10,7 +10,7 @@ from app.audit.service import record
 from app.callout import service as callouts
 from app.errors import InvalidInput
 from app.incident.models import Incident, Need
-from app.incident.schemas import IncidentCreate, IncidentUpdate, RendezvousCreate
+from app.incident.schemas import IncidentCreate, IncidentUpdate, NeedUpdate, RendezvousCreate
 from app.incident.service import create_incident, needs_of
 from app.settings import Settings
 from app.volunteer import service as volunteers
@@ -67,6 +67,8 @@ def update_incident(
                 count=change.count,
                 search_radius_km=incident.radius_km,
                 waves=0,
+                check_level=change.check_level,
+                check_workforce=change.check_workforce,
             )
             session.add(need)
             session.flush()
@@ -76,10 +78,11 @@ def update_incident(
                 action="need.added",
                 entity_type="incident",
                 entity_id=incident_id,
-                detail={"skill": change.skill, "count": change.count},
+                detail={"skill": change.skill, "count": change.count, **_check_detail(need)},
             )
             callouts.settle_need(session, incident=incident, need=need)
             continue
+        _change_check(session, need=need, change=change, actor=actor)
         before = need.count
         if before == change.count:
             continue
@@ -100,6 +103,30 @@ def update_incident(
         callouts.schedule_wave(session, incident=incident, now=now)
     session.flush()
     return incident
+
+
+def _check_detail(need: Need) -> dict[str, str | None]:
+    return {
+        "check_level": need.check_level.value if need.check_level else None,
+        "check_workforce": need.check_workforce.value if need.check_workforce else None,
+    }
+
+
+def _change_check(session: Session, *, need: Need, change: NeedUpdate, actor: str) -> None:
+    """A need's check replaced (when the change names one): it applies to whoever is called next."""
+    if not {"check_level", "check_workforce"} & change.model_fields_set:
+        return
+    before = _check_detail(need)
+    need.check_level, need.check_workforce = change.check_level, change.check_workforce
+    if _check_detail(need) != before:
+        record(
+            session,
+            actor=actor,
+            action="need.check_changed",
+            entity_type="incident",
+            entity_id=need.incident_id,
+            detail={"skill": need.skill_code, "from": before, "to": _check_detail(need)},
+        )
 
 
 def _change_reach(

@@ -32,6 +32,8 @@ def need_read(session: Session, need: Need) -> NeedRead:
         waves=need.waves,
         search_radius_km=need.search_radius_km,
         exhausted=need.exhausted_at is not None,
+        check_level=need.check_level,
+        check_workforce=need.check_workforce,
     )
 
 
@@ -81,6 +83,7 @@ def _with_unverified(session: Session, incident: Incident, need: Need, *, counte
             radius_km=need.search_radius_km,
             starts_at=incident.starts_at,
             unverified=True,
+            check=need.check,
         )
     return read
 

@@ -120,6 +120,10 @@ class NeedPreview(BaseModel):
         description="left out only because their credential is still pending verification"
     )
     unverified_within_max_radius: int
+    unchecked_within_radius: int = Field(
+        description="left out only for want of the need's disclosure check (0 when it asks for none)"
+    )
+    unchecked_within_max_radius: int
 
 
 class IncidentPreview(BaseModel):

@@ -18,6 +18,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from alerts.text import REASKABLE
 from app.callout.models import Callout, CalloutStatus
+from app.check.models import CheckNeed
+from app.check.service import meets_need
 from app.incident.models import Incident, IncidentStatus
 from app.skill.models import Skill
 from app.volunteer.models import (
@@ -54,13 +56,16 @@ def _eligible(
     starts_at: datetime,
     reask_need_id: int | None = None,
     unverified: bool = False,
+    check: CheckNeed | None = None,
+    unchecked: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Who may be called for one need (see the module docstring): the selection's WHERE clause.
 
     A credential counts unless an organisation rejected it, and for a skill that needs verification
     only once one verified it; with `unverified`, instead, only those left out for that alone (a
-    pending credential for such a skill). `incident_id` is None for an incident not declared yet (a
-    preview): nobody has been called for it.
+    pending credential for such a skill). With `check`, only people holding that disclosure check,
+    current on the day; with `unchecked`, instead, only those left out for want of it. `incident_id`
+    is None for an incident not declared yet (a preview): nobody has been called for it.
     With `reask_need_id`, only people that need stood down (or whose call-up it cancelled unsent)
     because it was full or fewer were needed, and who are still eligible, instead of people not yet
     called.
@@ -113,6 +118,9 @@ def _eligible(
         ~away.exists(),
         or_(~has_windows.exists(), and_(in_window.exists())),
     ]
+    if check is not None:
+        held = meets_need(Volunteer.id, check, on=local.date())
+        rules.append(~held if unchecked else held)
     if reask_need_id is not None:
         stood_down = select(Callout.id).where(
             Callout.need_id == reask_need_id,
@@ -138,9 +146,10 @@ def candidates_query(
     starts_at: datetime,
     limit: int,
     reask_need_id: int | None = None,
+    check: CheckNeed | None = None,
 ) -> Select[int, float]:
     """The selection query for one need of one incident (see the module docstring for the rules;
-    `reask_need_id` as in `_eligible`)."""
+    `reask_need_id` and `check` as in `_eligible`)."""
     area = select(Incident.area).where(Incident.id == incident_id).scalar_subquery()
     home = Credential.location
     eligible = _eligible(
@@ -150,6 +159,7 @@ def candidates_query(
         radius_km=radius_km,
         starts_at=starts_at,
         reask_need_id=reask_need_id,
+        check=check,
     )
     pool = (
         select(
@@ -183,9 +193,12 @@ def count_eligible(
     radius_km: float,
     starts_at: datetime,
     unverified: bool = False,
+    check: CheckNeed | None = None,
+    unchecked: bool = False,
 ) -> int:
     """How many people the selection could call for a need of an incident not declared yet; with
-    `unverified`, how many more it could if their pending credentials were verified."""
+    `unverified`, how many more it could if their pending credentials were verified; with `unchecked`,
+    how many more if they held the need's `check`."""
     eligible = _eligible(
         area=area,
         incident_id=None,
@@ -193,6 +206,8 @@ def count_eligible(
         radius_km=radius_km,
         starts_at=starts_at,
         unverified=unverified,
+        check=check,
+        unchecked=unchecked,
     )
     query = (
         select(func.count())
@@ -212,6 +227,7 @@ def find_candidates(
     starts_at: datetime,
     limit: int,
     reask_need_id: int | None = None,
+    check: CheckNeed | None = None,
 ) -> list[Candidate]:
     """Up to `limit` eligible volunteers for one need, best first (see `candidates_query`)."""
     query = candidates_query(
@@ -221,6 +237,7 @@ def find_candidates(
         starts_at=starts_at,
         limit=limit,
         reask_need_id=reask_need_id,
+        check=check,
     )
     return [Candidate(vid, float(km)) for vid, km in session.execute(query)]
 

@@ -96,6 +96,7 @@ def top_up(session: Session, *, incident: Incident, need: Need, now: datetime) -
             radius_km=need.search_radius_km,
             starts_at=incident.starts_at,
             limit=want,
+            check=need.check,
         )
         if len(found) >= want or need.search_radius_km >= incident.max_radius_km:
             break
@@ -144,6 +145,7 @@ def reask(session: Session, *, incident: Incident, need: Need, now: datetime) ->
         starts_at=incident.starts_at,
         limit=want,
         reask_need_id=need.id,
+        check=need.check,
     )
     if not found:
         return 0

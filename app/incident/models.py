@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.check.models import LEVEL_TYPE, WORKFORCE_TYPE, CheckLevel, CheckNeed, Workforce
 from app.db import Base, TimestampMixin
 
 
@@ -88,6 +89,12 @@ class Need(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "skill_code", name="uq_needs_incident_skill"),
         CheckConstraint("count >= 1", name="count_positive"),
+        # A check is asked for at a level; from enhanced up, for a workforce too (as a check records it).
+        CheckConstraint(
+            "check_level IS NULL AND check_workforce IS NULL OR check_level IS NOT NULL AND "
+            "(check_level IN ('enhanced', 'enhanced_barred')) = (check_workforce IS NOT NULL)",
+            name="check_workforce_for_enhanced",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,5 +105,13 @@ class Need(Base):
     waves: Mapped[int] = mapped_column(Integer, default=0)
     filled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     exhausted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The disclosure and barring check everyone called must hold (app/check), or None.
+    check_level: Mapped[CheckLevel | None] = mapped_column(LEVEL_TYPE)
+    check_workforce: Mapped[Workforce | None] = mapped_column(WORKFORCE_TYPE)
 
     incident: Mapped[Incident] = relationship(back_populates="needs", lazy="raise")
+
+    @property
+    def check(self) -> CheckNeed | None:
+        """The check this need asks for, if any."""
+        return None if self.check_level is None else CheckNeed(self.check_level, self.check_workforce)

@@ -1,10 +1,11 @@
 """Request and response shapes for incidents."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.check.models import WORKFORCE_LEVELS, CheckLevel, Workforce
 from app.fields import Instant, PlainText
 from app.incident.models import IncidentKind, IncidentStatus
 from app.volunteer.schemas import GeoPoint
@@ -13,8 +14,27 @@ from geo.geojson import parse_area
 MAX_AREA_KM2 = 50_000
 
 
-class NeedCreate(BaseModel):
-    """How many people with one skill."""
+class NeedCheck(BaseModel):
+    """The disclosure and barring check everyone called for a need must hold: at least `check_level`,
+    and from enhanced up for `check_workforce` (both: one check for both, or one for each)."""
+
+    check_level: CheckLevel | None = None
+    check_workforce: Workforce | None = None
+
+    @model_validator(mode="after")
+    def workforce_with_enhanced(self) -> Self:
+        """A workforce goes with an enhanced level, as on a certificate."""
+        if self.check_level is None and self.check_workforce is not None:
+            raise ValueError("check_workforce: give check_level too")
+        if self.check_level in WORKFORCE_LEVELS and self.check_workforce is None:
+            raise ValueError(f"check_workforce: a {self.check_level} check names its workforce")
+        if self.check_level is not None and self.check_level not in WORKFORCE_LEVELS and self.check_workforce:
+            raise ValueError(f"check_workforce: a {self.check_level} check is not for a workforce")
+        return self
+
+
+class NeedCreate(NeedCheck):
+    """How many people with one skill (and, optionally, which check)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -66,8 +86,9 @@ class IncidentCreate(BaseModel):
         return value
 
 
-class NeedUpdate(BaseModel):
-    """A new count for one need, or a new need when the incident has none for this skill."""
+class NeedUpdate(NeedCheck):
+    """A new count for one need, or a new need when the incident has none for this skill; a check
+    given (null: none) replaces the need's for the people called from now on."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -164,6 +185,8 @@ class NeedRead(BaseModel):
     waves: int
     search_radius_km: float
     exhausted: bool
+    check_level: CheckLevel | None = None
+    check_workforce: Workforce | None = None
     unverified: int | None = Field(
         default=None,
         description="people within the search radius left out only because their credential awaits "

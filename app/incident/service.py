@@ -97,7 +97,14 @@ def create_incident(session: Session, *, data: IncidentCreate, actor: str, setti
         radius_step_km=data.radius_step_km or settings.radius_step_km,
         created_by=actor,
         needs=[
-            Need(skill_code=n.skill, count=n.count, search_radius_km=data.radius_km, waves=0)
+            Need(
+                skill_code=n.skill,
+                count=n.count,
+                search_radius_km=data.radius_km,
+                waves=0,
+                check_level=n.check_level,
+                check_workforce=n.check_workforce,
+            )
             for n in data.needs
         ],
     )
@@ -109,7 +116,7 @@ def create_incident(session: Session, *, data: IncidentCreate, actor: str, setti
         action="incident.declared",
         entity_type="incident",
         entity_id=incident.id,
-        detail={"needs": [n.model_dump() for n in data.needs], "exercise": data.exercise},
+        detail={"needs": [n.model_dump(mode="json") for n in data.needs], "exercise": data.exercise},
     )
     return incident
 

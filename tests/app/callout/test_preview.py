@@ -50,6 +50,8 @@ def test_preview_counts_within_the_radius_and_the_maximum_and_writes_nothing(
                 "eligible_within_max_radius": 5,
                 "unverified_within_radius": 0,
                 "unverified_within_max_radius": 0,
+                "unchecked_within_radius": 0,
+                "unchecked_within_max_radius": 0,
             },
             {
                 "skill": "chainsaw",
@@ -58,6 +60,8 @@ def test_preview_counts_within_the_radius_and_the_maximum_and_writes_nothing(
                 "eligible_within_max_radius": 1,
                 "unverified_within_radius": 0,
                 "unverified_within_max_radius": 0,
+                "unchecked_within_radius": 0,
+                "unchecked_within_max_radius": 0,
             },
         ],
         "radius_km": 10.0,
