@@ -13,9 +13,12 @@ from geo.geojson import to_ewkt
 from geo.sql import geog_from_ewkt
 
 
-def preview_incident(session: Session, *, data: IncidentCreate, settings: Settings) -> IncidentPreview:
+def preview_incident(
+    session: Session, *, data: IncidentCreate, settings: Settings, emergency: bool = True
+) -> IncidentPreview:
     """Count eligible volunteers per need within the radius and the maximum radius, and those left out
-    only because their credential awaits verification; writes nothing.
+    only because their credential awaits verification; writes nothing. An ask's (not `emergency`) leaves
+    out those who asked for emergencies only, as its waves will.
 
     The same checks as declaring (app/incident/service.py `check_declarable`), so a preview that answers
     is a declaration that would be accepted.
@@ -27,7 +30,13 @@ def preview_incident(session: Session, *, data: IncidentCreate, settings: Settin
 
     def count(skill: str, radius_km: float, *, unverified: bool = False) -> int:
         return count_eligible(
-            session, area=area, skill=skill, radius_km=radius_km, starts_at=starts_at, unverified=unverified
+            session,
+            area=area,
+            skill=skill,
+            radius_km=radius_km,
+            starts_at=starts_at,
+            unverified=unverified,
+            emergency=emergency,
         )
 
     needs = [

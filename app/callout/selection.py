@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -54,6 +54,7 @@ def _eligible(
     starts_at: datetime,
     reask_need_id: int | None = None,
     unverified: bool = False,
+    emergency: ColumnElement[bool] = true(),
 ) -> list[ColumnElement[bool]]:
     """Who may be called for one need (see the module docstring): the selection's WHERE clause.
 
@@ -63,7 +64,7 @@ def _eligible(
     preview): nobody has been called for it.
     With `reask_need_id`, only people that need stood down (or whose call-up it cancelled unsent)
     because it was full or fewer were needed, and who are still eligible, instead of people not yet
-    called.
+    called. For an organisation's ask (`emergency` false) nobody who texted EMERGENCIES ONLY.
     """
     local = starts_at.astimezone(UK)
     # Driven from the credentials of the skill, whose copy of the holder's home shares a GIST index
@@ -108,6 +109,7 @@ def _eligible(
         within_km(home, area, radius_km),
         Volunteer.status == VolunteerStatus.active,
         Volunteer.phone.is_not(None),
+        or_(~Volunteer.emergencies_only, emergency),
         or_(Volunteer.max_travel_km.is_(None), within_km(home, area, Volunteer.max_travel_km)),
         ~busy_elsewhere.exists(),
         ~away.exists(),
@@ -150,6 +152,7 @@ def candidates_query(
         radius_km=radius_km,
         starts_at=starts_at,
         reask_need_id=reask_need_id,
+        emergency=select(Incident.emergency).where(Incident.id == incident_id).scalar_subquery(),
     )
     pool = (
         select(
@@ -183,9 +186,11 @@ def count_eligible(
     radius_km: float,
     starts_at: datetime,
     unverified: bool = False,
+    emergency: bool = True,
 ) -> int:
-    """How many people the selection could call for a need of an incident not declared yet; with
-    `unverified`, how many more it could if their pending credentials were verified."""
+    """How many people the selection could call for a need of an incident not declared yet (an ask's
+    when not `emergency`); with `unverified`, how many more it could if their pending credentials were
+    verified."""
     eligible = _eligible(
         area=area,
         incident_id=None,
@@ -193,6 +198,7 @@ def count_eligible(
         radius_km=radius_km,
         starts_at=starts_at,
         unverified=unverified,
+        emergency=true() if emergency else false(),
     )
     query = (
         select(func.count())
