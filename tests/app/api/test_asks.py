@@ -162,6 +162,8 @@ def test_an_ask_is_answered_as_an_incident_is_and_every_answer_is_marked(
     assert outbox(db, volunteer)[-1].body == f"{PREFIX}NVR {ask['id']} update: Bring gloves."
     text(client, volunteer, "arrived")
     assert outbox(db, volunteer)[-1].body.startswith(f"{PREFIX}NVR {ask['id']}: thanks, your arrival")
+    report = client.get(f"/api/v1/incidents/{ask['id']}/report.html", headers=coordinator)
+    assert "Tree planting at Kingmoor (not an emergency)" in report.text
 
 
 def test_the_console_lists_asks_with_their_mark(
