@@ -629,7 +629,10 @@ def send_update(session: Session, *, incident_id: int, body: str, actor: str) ->
             ref=incident.id, body=body, exercise=incident.exercise, emergency=incident.emergency
         )
     except ValueError as exc:
-        segments = count_segments(f"NVR {incident.id} update: {body}").segments
+        marks = (text.EXERCISE_PREFIX if incident.exercise else "") + (
+            "" if incident.emergency else text.ASK_PREFIX
+        )
+        segments = count_segments(f"{marks}NVR {incident.id} update: {body}").segments
         raise InvalidInput(
             f"the update would be {segments} SMS segments; at most {text.MAX_SEGMENTS}: shorten it"
         ) from exc

@@ -160,6 +160,10 @@ def test_an_ask_is_answered_as_an_incident_is_and_every_answer_is_marked(
     )
     assert sent.json() == {"sent": 1}
     assert outbox(db, volunteer)[-1].body == f"{PREFIX}NVR {ask['id']} update: Bring gloves."
+    too_long = client.post(
+        f"/api/v1/incidents/{ask['id']}/update", json={"text": "x" * 290}, headers=coordinator
+    )
+    assert "would be 3 SMS segments" in is_problem(too_long, 422)["detail"]  # its mark counted too
     text(client, volunteer, "arrived")
     assert outbox(db, volunteer)[-1].body.startswith(f"{PREFIX}NVR {ask['id']}: thanks, your arrival")
     report = client.get(f"/api/v1/incidents/{ask['id']}/report.html", headers=coordinator)
