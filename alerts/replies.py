@@ -27,6 +27,8 @@ class ReplyIntent(StrEnum):
     STATUS = "STATUS"  # what we hold: active or paused, skills, open call-ups
     LEAVE = "LEAVE"  # erase me
     PASSPORT = "PASSPORT"  # text me a link to my passport
+    EMERGENCIES_ONLY = "EMERGENCIES_ONLY"  # call me for emergencies, not organisations' other asks
+    ALL_ASKS = "ALL_ASKS"  # call me for organisations' other asks too (undoes EMERGENCIES ONLY)
     ETA = "ETA"  # only minutes ("20 mins"): an ETA for a confirmed call-up, not a YES
     ENROUTE = "ENROUTE"
     ARRIVED = "ARRIVED"
@@ -370,16 +372,22 @@ _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
 # Only these: "I'm back" already answers a welfare check ("home safe"), so it is not a BACK.
 _BACK = {("back",), ("resume",), ("unpause",), ("back", "on")}
+_EMERGENCIES_ONLY = {("emergencies", "only"), ("emergency", "only")}
+_ALL_ASKS = {("all", "asks")}
 CODE_DIGITS = 6  # LEAVE 123456
 MAX_PAUSE_DAYS = 366  # a longer pause is leaving: STOP or LEAVE say that honestly
 
 
 def _command(tokens: list[str]) -> Reply | None:
     """The volunteer's own commands, each only as the whole message: PAUSE [7D | 2W | UNTIL 24 DEC],
-    BACK, STATUS, PASSPORT, LEAVE [code]. A PAUSE we cannot place is UNKNOWN (asked again, never paused
-    wrongly)."""
+    BACK, STATUS, PASSPORT, LEAVE [code], EMERGENCIES ONLY, ALL ASKS. A PAUSE we cannot place is UNKNOWN
+    (asked again, never paused wrongly)."""
     if tuple(tokens) in _BACK:
         return Reply(ReplyIntent.BACK)
+    if tuple(tokens) in _EMERGENCIES_ONLY:
+        return Reply(ReplyIntent.EMERGENCIES_ONLY)
+    if tuple(tokens) in _ALL_ASKS:
+        return Reply(ReplyIntent.ALL_ASKS)
     if tokens == ["status"]:
         return Reply(ReplyIntent.STATUS)
     if tokens == ["leave"]:

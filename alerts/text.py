@@ -8,6 +8,8 @@ from alerts.segments import fits
 
 MAX_SEGMENTS = 2
 EXERCISE_PREFIX = "EXERCISE "
+# Every text of an organisation's ask starts so (after EXERCISE in a drill): nobody takes it for an emergency.
+ASK_PREFIX = "Not an emergency: "
 
 KIND_WORDS = {
     "flood": "flooding",
@@ -17,6 +19,8 @@ KIND_WORDS = {
     "search": "search",
     "pollution": "pollution",
     "other": "emergency",
+    "environment": "environment work",
+    "community": "community support",
 }
 
 # A truncated name keeps at least this many characters: shorter would no longer identify a place.
@@ -39,8 +43,11 @@ def callup_text(
     rendezvous: str | None,
     when: str | None,
     exercise: bool,
+    emergency: bool = True,
 ) -> str:
-    """Ask a volunteer to go; optional details give way so the reply instruction always survives."""
+    """Ask a volunteer to go; optional details give way so the reply instruction always survives.
+
+    An organisation's ask (not `emergency`) is a "volunteering ask", marked as not an emergency."""
     if kind not in KIND_WORDS:
         raise ValueError(f"unknown incident kind {kind!r}; expected one of {sorted(KIND_WORDS)}")
     words = KIND_WORDS[kind]
@@ -56,10 +63,10 @@ def callup_text(
             meeting = " " + _sentence(f"Rendezvous {rendezvous}")
         elif when:
             meeting = " " + _sentence(f"At {when}")
-        what = _sentence(f"NVR call-up: {words}, {place}")
+        what = _sentence(f"{'NVR call-up' if emergency else 'NVR volunteering ask'}: {words}, {place}")
         need = _sentence(f"Need: {skill}")
         body = f"{what} {need}{meeting} Reply YES {ref} to go or NO {ref}."
-        return _prefixed(body, exercise)
+        return _prefixed(body, exercise, emergency)
 
     # Give way in this order: rendezvous text, then the time, then the place, then the skill.
     candidates: list[Callable[[], str | None]] = [
@@ -77,7 +84,9 @@ def callup_text(
     raise ValueError(f"call-up reference {ref} is too long to fit a call-up in {MAX_SEGMENTS} segments")
 
 
-def confirmation_text(*, ref: int, rendezvous: str | None, when: str | None, exercise: bool) -> str:
+def confirmation_text(
+    *, ref: int, rendezvous: str | None, when: str | None, exercise: bool, emergency: bool = True
+) -> str:
     """Answer a YES that got a place, so the volunteer knows they are deployed and where to go."""
     rendezvous = _clean(rendezvous) if rendezvous else None
     when = _clean(when) if when else None
@@ -91,7 +100,7 @@ def confirmation_text(*, ref: int, rendezvous: str | None, when: str | None, exe
             where = f"Be ready at {when}; we will text you where to go."
         else:
             where = "We will text you where to go."
-        return _prefixed(f"NVR {ref}: you are confirmed, thank you. {where}", exercise)
+        return _prefixed(f"NVR {ref}: you are confirmed, thank you. {where}", exercise, emergency)
 
     # Where and when both matter here, so both are shortened rather than dropped.
     short_rendezvous = _cut(rendezvous, _MIN_KEPT) if rendezvous else None
@@ -105,9 +114,11 @@ def confirmation_text(*, ref: int, rendezvous: str | None, when: str | None, exe
     return text
 
 
-def not_needed_text(*, ref: int, exercise: bool) -> str:
+def not_needed_text(*, ref: int, exercise: bool, emergency: bool = True) -> str:
     """Answer a YES that came after the call-up was filled, so nobody sets off for nothing."""
-    return _checked(f"NVR {ref}: thank you, we have enough people now. Please do not go.", exercise)
+    return _checked(
+        f"NVR {ref}: thank you, we have enough people now. Please do not go.", exercise, emergency
+    )
 
 
 class StandDownReason(enum.StrEnum):
@@ -136,35 +147,50 @@ _STANDDOWN_WHY = {
 }
 
 
-def standdown_text(*, ref: int, reason: StandDownReason, exercise: bool, detail: str | None = None) -> str:
+_ASK_CLOSED_WHY = "The ask is closed and you are no longer needed. Thank you."
+
+
+def standdown_text(
+    *,
+    ref: int,
+    reason: StandDownReason,
+    exercise: bool,
+    detail: str | None = None,
+    emergency: bool = True,
+) -> str:
     """Tell people they are not needed, and why: silence is not a stand-down.
 
-    A closed incident's text carries the coordinator's reason (`detail`), cut to fit when it is long.
+    A closed incident's text carries the coordinator's reason (`detail`), cut to fit when it is long;
+    a closed ask (not `emergency`) is called an ask.
     """
+    closed = "The incident is closed" if emergency else "The ask is closed"
     if reason is StandDownReason.incident_closed and detail and _clean(detail):
         text = _shortened(
             lambda d: _prefixed(
-                f"NVR {ref}: stand down. {_sentence(f'The incident is closed: {d}')} Thank you.", exercise
+                f"NVR {ref}: stand down. {_sentence(f'{closed}: {d}')} Thank you.", exercise, emergency
             ),
             _clean(detail),
         )
         if text is not None:
             return text
-    return _checked(f"NVR {ref}: stand down. {_STANDDOWN_WHY[reason]}", exercise)
+    why = _ASK_CLOSED_WHY if not emergency and reason is StandDownReason.incident_closed else None
+    return _checked(f"NVR {ref}: stand down. {why or _STANDDOWN_WHY[reason]}", exercise, emergency)
 
 
-def update_text(*, ref: int, body: str, exercise: bool) -> str:
+def update_text(*, ref: int, body: str, exercise: bool, emergency: bool = True) -> str:
     """A coordinator's update to everyone confirmed ("go to X instead"); refused when over two segments."""
-    return _checked(f"NVR {ref} update: {_clean(body)}", exercise)
+    return _checked(f"NVR {ref} update: {_clean(body)}", exercise, emergency)
 
 
-def rendezvous_moved_text(*, ref: int, rendezvous: str, when: str | None, exercise: bool) -> str:
+def rendezvous_moved_text(
+    *, ref: int, rendezvous: str, when: str | None, exercise: bool, emergency: bool = True
+) -> str:
     """Tell everyone confirmed that the rendezvous has moved, and where to go now."""
     when = _clean(when) if when else None
 
     def render(place: str) -> str:
         where = f"Go to {place} at {when}" if when else f"Go to {place}"
-        return _prefixed(f"NVR {ref}: the rendezvous has moved. {_sentence(where)}", exercise)
+        return _prefixed(f"NVR {ref}: the rendezvous has moved. {_sentence(where)}", exercise, emergency)
 
     text = _shortened(render, _clean(rendezvous))
     if text is None:
@@ -172,7 +198,7 @@ def rendezvous_moved_text(*, ref: int, rendezvous: str, when: str | None, exerci
     return text
 
 
-def ask_reference_text(*, refs: list[int], exercise: bool) -> str:
+def ask_reference_text(*, refs: list[int], exercise: bool, emergency: bool = True) -> str:
     """Ask which call-up a bare YES or NO meant, rather than guess."""
     unique = list(dict.fromkeys(refs))
     if not unique:
@@ -182,16 +208,20 @@ def ask_reference_text(*, refs: list[int], exercise: bool) -> str:
         options = " or ".join(f"YES {ref}" for ref in unique[:shown])
         count = f"{len(unique)} open call-ups" if len(unique) > 1 else "an open call-up"
         text = _prefixed(
-            f"NVR: you have {count}. Reply {options} to go, or NO and the number to say no.", exercise
+            f"NVR: you have {count}. Reply {options} to go, or NO and the number to say no.",
+            exercise,
+            emergency,
         )
         if fits(text, MAX_SEGMENTS):
             return text
     raise ValueError("call-up references are too long to fit in two segments")
 
 
-def declined_text(*, ref: int, exercise: bool) -> str:
+def declined_text(*, ref: int, exercise: bool, emergency: bool = True) -> str:
     """Acknowledge a NO, so the volunteer knows it was heard."""
-    return _checked(f"NVR {ref}: thanks for letting us know. You are not going to this call-up.", exercise)
+    return _checked(
+        f"NVR {ref}: thanks for letting us know. You are not going to this call-up.", exercise, emergency
+    )
 
 
 def help_text() -> str:
@@ -199,7 +229,8 @@ def help_text() -> str:
     return _checked(
         "NVR: National Volunteer Reserve. To answer a call-up, reply YES or NO and its number. "
         "PAUSE (or PAUSE 7D, PAUSE UNTIL 24 DEC): no call-ups for a while; BACK: call me again; "
-        "STATUS: what you hold; PASSPORT: a link to your passport; LEAVE: erase me; STOP: no messages.",
+        "STATUS: what you hold; EMERGENCIES ONLY: no other asks; PASSPORT: a link to your passport; "
+        "LEAVE: erase me; STOP: no messages.",
         exercise=False,
     )
 
@@ -257,7 +288,7 @@ def no_open_callup_text() -> str:
     )
 
 
-def ask_yes_or_no_text(*, refs: list[int], exercise: bool) -> str:
+def ask_yes_or_no_text(*, refs: list[int], exercise: bool, emergency: bool = True) -> str:
     """Ask back when a reply could be a yes or a no ("yes but not today"), rather than guess a YES."""
     unique = list(dict.fromkeys(refs))
     if not unique:
@@ -268,6 +299,7 @@ def ask_yes_or_no_text(*, refs: list[int], exercise: bool) -> str:
         f"NVR: sorry, we could not tell if that was a yes or a no. {answer} "
         "A coordinator will see your message.",
         exercise,
+        emergency,
     )
 
 
@@ -281,7 +313,9 @@ class Checkin(enum.StrEnum):
     done = "DONE"
 
 
-def checkin_text(*, ref: int, checkin: Checkin, minutes: int | None, exercise: bool) -> str:
+def checkin_text(
+    *, ref: int, checkin: Checkin, minutes: int | None, exercise: bool, emergency: bool = True
+) -> str:
     """Acknowledge a check-in, so the volunteer knows the coordinator has it."""
     eta = f" ETA {minutes} min noted." if minutes else ""
     said = {
@@ -293,13 +327,15 @@ def checkin_text(*, ref: int, checkin: Checkin, minutes: int | None, exercise: b
         else "thanks, we know you are running late.",
         Checkin.done: "thank you, you are signed off.",
     }[checkin]
-    return _checked(f"NVR {ref}: {said}", exercise)
+    return _checked(f"NVR {ref}: {said}", exercise, emergency)
 
 
-def checkin_which_text(*, word: str, refs: list[int], exercise: bool) -> str:
+def checkin_which_text(*, word: str, refs: list[int], exercise: bool, emergency: bool = True) -> str:
     """Ask which deployment a check-in is for, when the volunteer is confirmed for several."""
     options = " or ".join(f"{word} {ref}" for ref in dict.fromkeys(refs))
-    return _checked(f"NVR: you are confirmed for more than one call-up. Reply {options}.", exercise)
+    return _checked(
+        f"NVR: you are confirmed for more than one call-up. Reply {options}.", exercise, emergency
+    )
 
 
 def no_deployment_text() -> str:
@@ -310,15 +346,15 @@ def no_deployment_text() -> str:
     )
 
 
-def welfare_check_text(*, ref: int, after_done: bool, exercise: bool) -> str:
+def welfare_check_text(*, ref: int, after_done: bool, exercise: bool, emergency: bool = True) -> str:
     """Ask a volunteer who was deployed whether they got home safely."""
     opening = "thank you, you are signed off." if after_done else "thank you for your help."
-    return _checked(f"NVR {ref}: {opening} Are you safe and home? Reply OK", exercise)
+    return _checked(f"NVR {ref}: {opening} Are you safe and home? Reply OK", exercise, emergency)
 
 
-def welfare_ok_text(*, ref: int, exercise: bool) -> str:
+def welfare_ok_text(*, ref: int, exercise: bool, emergency: bool = True) -> str:
     """Thank a volunteer who answered the welfare check."""
-    return _checked(f"NVR {ref}: thank you, glad you are safe.", exercise)
+    return _checked(f"NVR {ref}: thank you, glad you are safe.", exercise, emergency)
 
 
 # The volunteer's own commands (PAUSE, BACK, STATUS, LEAVE) and the answer to JOIN from a stranger.
@@ -350,6 +386,24 @@ def not_paused_text() -> str:
     """Answer a BACK from someone who was not paused, so it does not look like nothing happened."""
     return _checked(
         "NVR: you are not paused: we will call you when you are needed. Reply STATUS to see what we hold.",
+        exercise=False,
+    )
+
+
+def emergencies_only_text() -> str:
+    """Confirm EMERGENCIES ONLY: no more organisations' asks that are not emergencies."""
+    return _checked(
+        "NVR: You will only be asked to help in emergencies. Text ALL ASKS to hear about other "
+        "volunteering too.",
+        exercise=False,
+    )
+
+
+def all_asks_text() -> str:
+    """Confirm ALL ASKS: organisations' other asks (each marked as not an emergency) come again."""
+    return _checked(
+        "NVR: You will be asked to help in emergencies and with other volunteering, marked Not an "
+        "emergency. Text EMERGENCIES ONLY to hear of emergencies only.",
         exercise=False,
     )
 
@@ -512,8 +566,9 @@ def availability_check_text(*, answer_within_days: int) -> str:
 def welcome_text() -> str:
     """After joining: honestly how often they may be called, and how to pause or leave."""
     return _checked(
-        "NVR: welcome to the National Volunteer Reserve. We text only when an emergency near you needs "
-        "your skills: for most people a few times a year, never a promise. Say YES or NO each time. "
+        "NVR: welcome to the National Volunteer Reserve. We text only when an emergency or an "
+        "organisation near you needs your skills: for most people a few times a year, never a promise. "
+        "Say YES or NO each time. "
         "Reply PAUSE for a break, STATUS to see what we hold, LEAVE to go.",
         exercise=False,
     )
@@ -541,19 +596,21 @@ def marked_inactive_text() -> str:
     )
 
 
-def coordinator_text(*, ref: int | None, text: str, exercise: bool) -> str:
-    """A coordinator's own text to a volunteer, marked as ours (and as a drill when it is one)."""
-    return _prefixed(f"NVR {ref}: {_clean(text)}" if ref else f"NVR: {_clean(text)}", exercise)
+def coordinator_text(*, ref: int | None, text: str, exercise: bool, emergency: bool = True) -> str:
+    """A coordinator's own text to a volunteer, marked as ours (and as a drill or an ask when it is one)."""
+    return _prefixed(f"NVR {ref}: {_clean(text)}" if ref else f"NVR: {_clean(text)}", exercise, emergency)
 
 
-def _prefixed(body: str, exercise: bool) -> str:
-    """Mark every message of a drill so nobody mistakes it for the real thing."""
-    return EXERCISE_PREFIX + body if exercise else body
+def _prefixed(body: str, exercise: bool, emergency: bool = True) -> str:
+    """Mark every message of a drill so nobody mistakes it for the real thing, and every message of an
+    organisation's ask so nobody mistakes it for an emergency."""
+    marked = body if emergency else ASK_PREFIX + body
+    return EXERCISE_PREFIX + marked if exercise else marked
 
 
-def _checked(body: str, exercise: bool) -> str:
-    """A fixed text with its prefix; refuses to send one that grew past the segment budget."""
-    text = _prefixed(body, exercise)
+def _checked(body: str, exercise: bool, emergency: bool = True) -> str:
+    """A fixed text with its prefixes; refuses to send one that grew past the segment budget."""
+    text = _prefixed(body, exercise, emergency)
     if not fits(text, MAX_SEGMENTS):
         raise ValueError(f"message exceeds {MAX_SEGMENTS} segments: {text!r}")
     return text

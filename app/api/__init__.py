@@ -19,6 +19,7 @@ def create_app() -> FastAPI:
     from app.api.activities import passport_router as hours_passport_router
     from app.api.activities import router as activity_router
     from app.api.areas import router as area_router
+    from app.api.asks import router as ask_router
     from app.api.checks import router as check_router
     from app.api.console import router as console_router
     from app.api.inbox import router as inbox_router
@@ -61,6 +62,7 @@ def create_app() -> FastAPI:
     app.include_router(hours_router)
     app.include_router(verification_router)
     app.include_router(incident_router)
+    app.include_router(ask_router)
     app.include_router(report_router)
     app.include_router(inbox_router)
     app.include_router(area_router)

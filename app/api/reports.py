@@ -145,6 +145,7 @@ def render_html(data: IncidentReport) -> str:
     end = incident.closed_at or datetime.now(UTC)
     last_minute = int((end - incident.declared_at).total_seconds() // 60)
     title = f"Incident {incident.id}: {incident.title}" + (" (exercise)" if incident.exercise else "")
+    title += "" if incident.emergency else " (not an emergency)"
     needs = "".join(
         f"<section class='need'><h3>{escape(n.skill)}: {n.accepted} of {n.count} confirmed</h3>"
         f"<p>Filled {escape(_when(n.filled_at) or 'not filled')}; time to fill "

@@ -10,8 +10,9 @@ from app.audit.service import record
 from app.callout import service as callouts
 from app.errors import InvalidInput
 from app.incident.models import Incident, Need
-from app.incident.schemas import IncidentCreate, IncidentUpdate, NeedUpdate, RendezvousCreate
-from app.incident.service import create_incident, needs_of
+from app.incident.schemas import AskCreate, IncidentCreate, IncidentUpdate, NeedUpdate, RendezvousCreate
+from app.incident.service import asking_organisation, create_incident, needs_of
+from app.organisation.models import Organisation
 from app.settings import Settings
 from app.volunteer import service as volunteers
 from app.volunteer.models import Volunteer, VolunteerStatus
@@ -21,11 +22,38 @@ from app.volunteer.service import check_skill_codes, point_element
 UNCALLABLE = (VolunteerStatus.paused, VolunteerStatus.opted_out)
 
 
-def declare_incident(session: Session, *, data: IncidentCreate, actor: str, settings: Settings) -> Incident:
-    """Create an incident with its needs and call the first wave at once."""
-    incident = create_incident(session, data=data, actor=actor, settings=settings)
+def declare_incident(
+    session: Session,
+    *,
+    data: IncidentCreate,
+    actor: str,
+    settings: Settings,
+    emergency: bool = True,
+    organisation_id: int | None = None,
+) -> Incident:
+    """Create an incident with its needs and call the first wave at once (an organisation's ask: one
+    that is not an `emergency`)."""
+    incident = create_incident(
+        session,
+        data=data,
+        actor=actor,
+        settings=settings,
+        emergency=emergency,
+        organisation_id=organisation_id,
+    )
     callouts.run_wave(session, incident_id=incident.id, force=True)
     return incident
+
+
+def post_ask(
+    session: Session, *, data: AskCreate, recorder: Organisation | None, actor: str, settings: Settings
+) -> Incident:
+    """An organisation's ask for help that is not an emergency, declared as an incident and called up
+    in the same waves; an organisation's own token (`recorder`) asks for itself only."""
+    organisation = asking_organisation(session, named=data.organisation, recorder=recorder)
+    return declare_incident(
+        session, data=data, actor=actor, settings=settings, emergency=False, organisation_id=organisation.id
+    )
 
 
 def update_incident(

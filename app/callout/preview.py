@@ -14,10 +14,13 @@ from geo.geojson import to_ewkt
 from geo.sql import geog_from_ewkt
 
 
-def preview_incident(session: Session, *, data: IncidentCreate, settings: Settings) -> IncidentPreview:
+def preview_incident(
+    session: Session, *, data: IncidentCreate, settings: Settings, emergency: bool = True
+) -> IncidentPreview:
     """Count eligible volunteers per need within the radius and the maximum radius, and those left out
     only because their credential awaits verification or only for want of the need's check; writes
-    nothing.
+    nothing. An ask's (not `emergency`) leaves out those who asked for emergencies only, as its waves
+    will.
 
     The same checks as declaring (app/incident/service.py `check_declarable`), so a preview that answers
     is a declaration that would be accepted.
@@ -42,6 +45,7 @@ def preview_incident(session: Session, *, data: IncidentCreate, settings: Settin
             unverified=unverified,
             check=check,
             unchecked=unchecked,
+            emergency=emergency,
         )
 
     needs = [

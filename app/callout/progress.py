@@ -11,6 +11,7 @@ from app.incident.models import Incident, IncidentStatus, Need
 from app.incident.schemas import CalloutRead, IncidentRead, NeedRead, hours_between
 from app.incident.service import get_incident, needs_of
 from app.message.models import Message, MessageKind
+from app.organisation.models import Organisation
 from app.volunteer.models import Volunteer
 from geo.geojson import to_geojson
 
@@ -53,6 +54,10 @@ def to_read(session: Session, incident: Incident, *, unverified: bool = False) -
         kind=incident.kind,
         status=incident.status,
         exercise=incident.exercise,
+        emergency=incident.emergency,
+        organisation=session.get_one(Organisation, incident.organisation_id).name
+        if incident.organisation_id is not None
+        else None,
         area=to_geojson(to_shape(incident.area)),
         radius_km=incident.radius_km,
         place=incident.place,
@@ -84,6 +89,7 @@ def _with_unverified(session: Session, incident: Incident, need: Need, *, counte
             starts_at=incident.starts_at,
             unverified=True,
             check=need.check,
+            emergency=incident.emergency,
         )
     return read
 

@@ -163,6 +163,7 @@ def incident_report(session: Session, *, incident_id: int) -> IncidentReport:
             title=incident.title,
             kind=incident.kind.value,
             exercise=incident.exercise,
+            emergency=incident.emergency,
             place=incident.place,
             status=incident.status.value,
             declared_at=declared,

@@ -14,6 +14,7 @@ class ReportIncident(BaseModel):
     title: str
     kind: str
     exercise: bool
+    emergency: bool  # false for an organisation's ask
     place: str
     status: str
     declared_at: datetime

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -58,6 +58,7 @@ def _eligible(
     unverified: bool = False,
     check: CheckNeed | None = None,
     unchecked: bool = False,
+    emergency: ColumnElement[bool] = true(),
 ) -> list[ColumnElement[bool]]:
     """Who may be called for one need (see the module docstring): the selection's WHERE clause.
 
@@ -68,7 +69,7 @@ def _eligible(
     is None for an incident not declared yet (a preview): nobody has been called for it.
     With `reask_need_id`, only people that need stood down (or whose call-up it cancelled unsent)
     because it was full or fewer were needed, and who are still eligible, instead of people not yet
-    called.
+    called. For an organisation's ask (`emergency` false) nobody who texted EMERGENCIES ONLY.
     """
     local = starts_at.astimezone(UK)
     # Driven from the credentials of the skill, whose copy of the holder's home shares a GIST index
@@ -113,6 +114,7 @@ def _eligible(
         within_km(home, area, radius_km),
         Volunteer.status == VolunteerStatus.active,
         Volunteer.phone.is_not(None),
+        or_(~Volunteer.emergencies_only, emergency),
         or_(Volunteer.max_travel_km.is_(None), within_km(home, area, Volunteer.max_travel_km)),
         ~busy_elsewhere.exists(),
         ~away.exists(),
@@ -160,6 +162,7 @@ def candidates_query(
         starts_at=starts_at,
         reask_need_id=reask_need_id,
         check=check,
+        emergency=select(Incident.emergency).where(Incident.id == incident_id).scalar_subquery(),
     )
     pool = (
         select(
@@ -195,10 +198,11 @@ def count_eligible(
     unverified: bool = False,
     check: CheckNeed | None = None,
     unchecked: bool = False,
+    emergency: bool = True,
 ) -> int:
-    """How many people the selection could call for a need of an incident not declared yet; with
-    `unverified`, how many more it could if their pending credentials were verified; with `unchecked`,
-    how many more if they held the need's `check`."""
+    """How many people the selection could call for a need of an incident not declared yet (an ask's
+    when not `emergency`); with `unverified`, how many more it could if their pending credentials were
+    verified; with `unchecked`, how many more if they held the need's `check`."""
     eligible = _eligible(
         area=area,
         incident_id=None,
@@ -208,6 +212,7 @@ def count_eligible(
         unverified=unverified,
         check=check,
         unchecked=unchecked,
+        emergency=true() if emergency else false(),
     )
     query = (
         select(func.count())

@@ -180,6 +180,7 @@ def _call(
         rendezvous=incident.rendezvous_text,
         when=_when(incident),
         exercise=incident.exercise,
+        emergency=incident.emergency,
     )
     if again:
         callouts_ = list(
@@ -315,7 +316,13 @@ def stand_down(
     }
     # One query and one insert for the whole stand-down, however many call-ups (it runs under the lock).
     sent = _callups_sent(session, [c.id for c in callouts])
-    body = text.standdown_text(ref=incident.id, reason=reason, exercise=incident.exercise, detail=detail)
+    body = text.standdown_text(
+        ref=incident.id,
+        reason=reason,
+        exercise=incident.exercise,
+        emergency=incident.emergency,
+        detail=detail,
+    )
     texts = []
     for callout in callouts:
         was_sent = callout.id in sent
@@ -391,6 +398,7 @@ def accept(session: Session, *, callout: Callout, volunteer: Volunteer) -> bool:
             rendezvous=incident.rendezvous_text,
             when=_when(incident),
             exercise=incident.exercise,
+            emergency=incident.emergency,
         )
         _reply(session, volunteer, MessageKind.confirmation, body, callout)
         return True
@@ -408,7 +416,7 @@ def accept(session: Session, *, callout: Callout, volunteer: Volunteer) -> bool:
             session,
             volunteer,
             MessageKind.not_needed,
-            text.not_needed_text(ref=incident.id, exercise=incident.exercise),
+            text.not_needed_text(ref=incident.id, exercise=incident.exercise, emergency=incident.emergency),
             callout,
         )
         return False
@@ -423,7 +431,11 @@ def accept(session: Session, *, callout: Callout, volunteer: Volunteer) -> bool:
         entity_id=callout.id,
     )
     body = text.confirmation_text(
-        ref=incident.id, rendezvous=incident.rendezvous_text, when=_when(incident), exercise=incident.exercise
+        ref=incident.id,
+        rendezvous=incident.rendezvous_text,
+        when=_when(incident),
+        exercise=incident.exercise,
+        emergency=incident.emergency,
     )
     _reply(session, volunteer, MessageKind.confirmation, body, callout)
     settle_need(session, incident=incident, need=need)
@@ -452,7 +464,7 @@ def decline(session: Session, *, callout: Callout, volunteer: Volunteer) -> None
         session,
         volunteer,
         MessageKind.declined_ack,
-        text.declined_text(ref=incident.id, exercise=incident.exercise),
+        text.declined_text(ref=incident.id, exercise=incident.exercise, emergency=incident.emergency),
         callout,
     )
     if incident.status is IncidentStatus.open:
@@ -619,9 +631,14 @@ def send_update(session: Session, *, incident_id: int, body: str, actor: str) ->
     """Text a coordinator's update to everyone confirmed ("go to X instead"); returns how many."""
     incident = lock_open_incident(session, incident_id)
     try:
-        message = text.update_text(ref=incident.id, body=body, exercise=incident.exercise)
+        message = text.update_text(
+            ref=incident.id, body=body, exercise=incident.exercise, emergency=incident.emergency
+        )
     except ValueError as exc:
-        segments = count_segments(f"NVR {incident.id} update: {body}").segments
+        marks = (text.EXERCISE_PREFIX if incident.exercise else "") + (
+            "" if incident.emergency else text.ASK_PREFIX
+        )
+        segments = count_segments(f"{marks}NVR {incident.id} update: {body}").segments
         raise InvalidInput(
             f"the update would be {segments} SMS segments; at most {text.MAX_SEGMENTS}: shorten it"
         ) from exc
@@ -642,7 +659,11 @@ def tell_rendezvous_moved(session: Session, *, incident: Incident) -> int:
     if not incident.rendezvous_text:
         return 0
     body = text.rendezvous_moved_text(
-        ref=incident.id, rendezvous=incident.rendezvous_text, when=_when(incident), exercise=incident.exercise
+        ref=incident.id,
+        rendezvous=incident.rendezvous_text,
+        when=_when(incident),
+        exercise=incident.exercise,
+        emergency=incident.emergency,
     )
     return _tell_confirmed(session, incident=incident, body=body, kind=MessageKind.update)
 
@@ -753,7 +774,11 @@ def close_incident(session: Session, *, incident_id: int, actor: str, reason: st
         detail=reason,
     )
     body = text.standdown_text(
-        ref=incident.id, reason=StandDownReason.incident_closed, exercise=incident.exercise, detail=reason
+        ref=incident.id,
+        reason=StandDownReason.incident_closed,
+        exercise=incident.exercise,
+        emergency=incident.emergency,
+        detail=reason,
     )
     told = _tell_confirmed(session, incident=incident, body=body, kind=MessageKind.standdown)
     confirmed = session.scalars(

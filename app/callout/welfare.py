@@ -38,7 +38,9 @@ def ask_welfare(session: Session, *, callout_ids: Sequence[int], after_done: boo
         if volunteer.phone is None or volunteer.status is VolunteerStatus.erased:
             continue  # nobody to ask: an erased person is not chased
         callout.welfare_asked_at = now
-        body = text.welfare_check_text(ref=incident.id, after_done=after_done, exercise=incident.exercise)
+        body = text.welfare_check_text(
+            ref=incident.id, after_done=after_done, exercise=incident.exercise, emergency=incident.emergency
+        )
         texts.append(
             outbound(
                 volunteer_id=volunteer.id,

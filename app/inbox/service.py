@@ -212,7 +212,10 @@ def _text_back(session: Session, *, item: InboxItem, body: str) -> Message:
         to=volunteer.phone,
         kind=MessageKind.coordinator_text,
         body=text.coordinator_text(
-            ref=incident.id if incident else None, text=body, exercise=bool(incident and incident.exercise)
+            ref=incident.id if incident else None,
+            text=body,
+            exercise=bool(incident and incident.exercise),
+            emergency=incident is None or incident.emergency,
         ),
         callout_id=item.callout_id,
         incident_id=item.incident_id,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,7 +26,7 @@ from app.db import Base, TimestampMixin
 
 
 class IncidentKind(enum.StrEnum):
-    """What kind of emergency."""
+    """What kind of emergency, or of work an organisation asks help with (environment, community)."""
 
     flood = "flood"
     storm = "storm"
@@ -34,6 +35,8 @@ class IncidentKind(enum.StrEnum):
     search = "search"
     pollution = "pollution"
     other = "other"
+    environment = "environment"  # tree planting, a river clean: an organisation's ask, not an emergency
+    community = "community"  # a food bank, a welfare round: an organisation's ask, not an emergency
 
 
 class IncidentStatus(enum.StrEnum):
@@ -44,7 +47,9 @@ class IncidentStatus(enum.StrEnum):
 
 
 class Incident(TimestampMixin, Base):
-    """A declared emergency with an area on the map."""
+    """A declared emergency with an area on the map, or an organisation's ask for help that is not one
+    (`emergency` false): both call people in the same waves; every text of an ask says it is not an
+    emergency."""
 
     __tablename__ = "incidents"
     __table_args__ = (
@@ -59,6 +64,9 @@ class Incident(TimestampMixin, Base):
     radius_km: Mapped[float] = mapped_column(Float)
     place: Mapped[str] = mapped_column(String(120))
     exercise: Mapped[bool] = mapped_column(Boolean, default=False)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Who asked, for an organisation's ask; None for an emergency the reserve declared.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     rendezvous_point: Mapped[WKBElement | None] = mapped_column(
         Geography("POINT", srid=4326, spatial_index=False)
     )

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.check.models import WORKFORCE_LEVELS, CheckLevel, Workforce
 from app.fields import Instant, PlainText
 from app.incident.models import IncidentKind, IncidentStatus
-from app.volunteer.schemas import GeoPoint
+from app.volunteer.schemas import GeoPoint, OrganisationName
 from geo.geojson import parse_area
 
 MAX_AREA_KM2 = 50_000
@@ -84,6 +84,22 @@ class IncidentCreate(BaseModel):
         """Each skill is one need; two entries for the same skill are a mistake."""
         _refuse_repeated_skills([n.skill for n in value])
         return value
+
+
+class AskCreate(IncidentCreate):
+    """An organisation's ask for help that is not an emergency: an incident's body (title, kind, the
+    place as a GeoJSON point or area, when it starts, needs with counts) and who asks. It is called up
+    in the same waves as an incident, every text marked as not an emergency.
+
+    An organisation's own token may leave `organisation` out (it asks for itself only); admins and
+    coordinators must name it.
+    """
+
+    kind: IncidentKind = IncidentKind.community
+    starts_at: Instant
+    organisation: OrganisationName | None = Field(
+        default=None, description="the organisation asking (exact name); its own token may leave it out"
+    )
 
 
 class NeedUpdate(NeedCheck):
@@ -202,6 +218,8 @@ class IncidentRead(BaseModel):
     kind: IncidentKind
     status: IncidentStatus
     exercise: bool
+    emergency: bool = Field(description="false for an organisation's ask, marked as not an emergency")
+    organisation: str | None = Field(description="the organisation that asked, for an ask")
     area: dict[str, Any]
     radius_km: float
     place: str

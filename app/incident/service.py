@@ -1,4 +1,6 @@
-"""Incidents themselves: declaring one with its needs, finding, locking and listing them.
+"""Incidents themselves: declaring one with its needs, finding, locking and listing them; an
+organisation's ask for help that is not an emergency is an incident too (`emergency` false), with the
+organisation that asked.
 
 What an incident's call-ups do (waves, answers, counts changed, closing) is the engine's, one layer
 up in app/callout, which uses this module; this one knows nothing of call-ups.
@@ -14,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
-from app.errors import InvalidInput, NotFound
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.incident.models import Incident, IncidentStatus, Need
 from app.incident.schemas import MAX_AREA_KM2, IncidentCreate
+from app.organisation.models import Organisation
 from app.settings import Settings
 from app.volunteer.service import check_skill_codes, point_element
 from geo.geojson import Area, parse_area
@@ -74,8 +77,17 @@ def _centre(area: BaseGeometry) -> Point:
     return area if isinstance(area, Point) else area.representative_point()
 
 
-def create_incident(session: Session, *, data: IncidentCreate, actor: str, settings: Settings) -> Incident:
-    """Create an incident with its needs (the engine calls its first wave: app/callout/flows.py)."""
+def create_incident(
+    session: Session,
+    *,
+    data: IncidentCreate,
+    actor: str,
+    settings: Settings,
+    emergency: bool = True,
+    organisation_id: int | None = None,
+) -> Incident:
+    """Create an incident with its needs (the engine calls its first wave: app/callout/flows.py); an
+    organisation's ask is one that is not an `emergency`, with the organisation that asked."""
     declared = check_declarable(session, data, settings=settings, now=datetime.now(UTC))
     area = declared.area
     centre = _centre(area)
@@ -86,6 +98,8 @@ def create_incident(session: Session, *, data: IncidentCreate, actor: str, setti
         radius_km=data.radius_km,
         place=(data.place or describe_location(centre.x, centre.y)).strip(),
         exercise=data.exercise,
+        emergency=emergency,
+        organisation_id=organisation_id,
         rendezvous_point=point_element(data.rendezvous.point) if data.rendezvous else None,
         rendezvous_text=data.rendezvous.text if data.rendezvous else None,
         starts_at=data.starts_at or datetime.now(UTC),
@@ -116,8 +130,42 @@ def create_incident(session: Session, *, data: IncidentCreate, actor: str, setti
         action="incident.declared",
         entity_type="incident",
         entity_id=incident.id,
-        detail={"needs": [n.model_dump(mode="json") for n in data.needs], "exercise": data.exercise},
+        detail={
+            "needs": [n.model_dump(mode="json") for n in data.needs],
+            "exercise": data.exercise,
+            "emergency": emergency,
+            "organisation_id": organisation_id,
+        },
     )
+    return incident
+
+
+def asking_organisation(
+    session: Session, *, named: str | None, recorder: Organisation | None
+) -> Organisation:
+    """Who asks for help: an organisation's own token (`recorder`) for itself only (Forbidden when it
+    names another); an admin or coordinator must name an organisation that exists (InvalidInput)."""
+    name = named.strip() if named is not None else None
+    if recorder is not None:
+        if name is not None and name != recorder.name:
+            raise Forbidden(f"this token asks for help for {recorder.name} only, not {name}")
+        return recorder
+    if name is None:
+        raise InvalidInput("organisation: name the organisation that asks for help")
+    found = session.scalar(select(Organisation).where(Organisation.name == name))
+    if found is None:
+        raise InvalidInput(f"organisation: there is no organisation named {name!r}")
+    return found
+
+
+def get_ask(session: Session, *, ask_id: int, recorder: Organisation | None) -> Incident:
+    """One organisation's ask; NotFound for an emergency, and for another organisation's ask when an
+    organisation's own token (`recorder`) asks (it cannot learn of others' asks)."""
+    incident = session.get(Incident, ask_id)
+    if incident is None or incident.emergency:
+        raise NotFound(f"ask {ask_id} does not exist")
+    if recorder is not None and incident.organisation_id != recorder.id:
+        raise NotFound(f"ask {ask_id} does not exist")
     return incident
 
 
@@ -143,10 +191,20 @@ def needs_of(session: Session, incident_id: int) -> list[Need]:
 
 
 def list_incidents(
-    session: Session, *, status: IncidentStatus | None, limit: int, offset: int
+    session: Session,
+    *,
+    status: IncidentStatus | None,
+    limit: int,
+    offset: int,
+    emergency: bool | None = None,
+    organisation_id: int | None = None,
 ) -> tuple[list[Incident], int]:
-    """Incidents, newest first."""
+    """Incidents, newest first; only emergencies or only asks (`emergency`), only one organisation's."""
     where = [Incident.status == status] if status else []
+    if emergency is not None:
+        where.append(Incident.emergency.is_(emergency))
+    if organisation_id is not None:
+        where.append(Incident.organisation_id == organisation_id)
     total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
     items = session.scalars(
         select(Incident).where(*where).order_by(Incident.id.desc()).limit(limit).offset(offset)

@@ -6,6 +6,7 @@ from typing import Any
 
 from geoalchemy2 import Geography, WKBElement
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     case,
     cast,
+    false,
     func,
     literal,
     text,
@@ -116,6 +118,8 @@ class Volunteer(TimestampMixin, Base):
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A permanent delivery failure (unreachable, not a mobile): shown to administrators.
     phone_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # EMERGENCIES ONLY by SMS: never asked for an organisation's non-emergency work (ALL ASKS undoes it).
+    emergencies_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     phone_failure_code: Mapped[int | None] = mapped_column(Integer)
 
     credentials: Mapped[list["Credential"]] = relationship(

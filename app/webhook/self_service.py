@@ -1,5 +1,5 @@
-"""What a volunteer can do for themselves by SMS (PAUSE, BACK, STATUS, PASSPORT, LEAVE), and a stranger's
-text.
+"""What a volunteer can do for themselves by SMS (PAUSE, BACK, STATUS, PASSPORT, LEAVE, EMERGENCIES ONLY,
+ALL ASKS), and a stranger's text.
 
 Each command is answered at once. A pause is a status (`paused`, with `paused_until` or none for "until
 BACK"), so selection, which calls only active people, never calls a paused one; a pause that reaches its
@@ -9,8 +9,9 @@ else. A number paused because it failed for good is not resumed by the clock, no
 must give us a working number first. LEAVE is not acted on by one unconfirmed text: it is answered with
 a one-time code, and LEAVE with that code erases the volunteer everywhere (the subject-erasure path),
 then a last text to the number the erasure captured says it is done. PASSPORT is answered with a link
-that shows their passport once, within minutes (app/badge). A stranger's text (JOIN too) goes
-to the inbox and is answered with the link to /join.
+that shows their passport once, within minutes (app/badge). EMERGENCIES ONLY keeps a volunteer out of
+organisations' asks that are not emergencies (selection skips them), ALL ASKS lets them in again. A
+stranger's text (JOIN too) goes to the inbox and is answered with the link to /join.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -120,6 +121,21 @@ def back(session: Session, *, volunteer: Volunteer) -> None:
     _answer(session, volunteer, text.back_text())
 
 
+def emergencies_only(session: Session, *, volunteer: Volunteer, only: bool) -> None:
+    """EMERGENCIES ONLY (`only`) or ALL ASKS: whether organisations' non-emergency asks call them,
+    confirmed either way (a call-up already sent stands: they answer it as they like)."""
+    volunteer.emergencies_only = only
+    record(
+        session,
+        actor=f"volunteer:{volunteer.id}",
+        action="volunteer.emergencies_only" if only else "volunteer.all_asks",
+        entity_type="volunteer",
+        entity_id=volunteer.id,
+        detail={"emergencies_only": only},
+    )
+    _answer(session, volunteer, text.emergencies_only_text() if only else text.all_asks_text())
+
+
 # How STATUS describes a credential: its expiry in words (the SQL validity), and a status other than verified.
 VALIDITY_WORDS = {"in_date": "expires", "expiring": "expires soon,", "expired": "expired"}
 STATUS_NOTES = {CredentialStatus.pending: "not yet verified", CredentialStatus.rejected: "not verified"}
@@ -130,6 +146,8 @@ def status(session: Session, *, volunteer: Volunteer) -> None:
     state = volunteer.status.value.replace("_", " ")
     if volunteer.status is VolunteerStatus.paused:
         state = f"paused until {_day_text(volunteer.paused_until)}" if volunteer.paused_until else "paused"
+    if volunteer.emergencies_only:
+        state += ", for emergencies only (ALL ASKS for other volunteering)"
     skills = []
     for code, expires, validity, checked in session.execute(
         select(Credential.skill_code, Credential.expires_on, Credential.validity, Credential.status)

@@ -61,6 +61,12 @@ def _exercise(session: Session, callouts_: list[Callout]) -> bool:
     return bool(ids) and all(session.get_one(Incident, i).exercise for i in ids)
 
 
+def _emergency(session: Session, callouts_: list[Callout]) -> bool:
+    """False (the text is marked as not an emergency) only when every call-up is for an ask."""
+    ids = {c.incident_id for c in callouts_}
+    return not ids or any(session.get_one(Incident, i).emergency for i in ids)
+
+
 def _target(session: Session, volunteer: Volunteer, reply: Reply) -> Callout | list[Callout] | None:
     """The call-up a YES/NO answers; a list when it is ambiguous; None when there is none."""
     if reply.ref is not None:
@@ -240,6 +246,9 @@ def act_on_inbound(
             self_service.leave(session, volunteer=volunteer, reply=reply)
         case ReplyIntent.PASSPORT:
             self_service.passport(session, volunteer=volunteer)
+        case ReplyIntent.EMERGENCIES_ONLY | ReplyIntent.ALL_ASKS:
+            only = reply.intent is ReplyIntent.EMERGENCIES_ONLY
+            self_service.emergencies_only(session, volunteer=volunteer, only=only)
         case ReplyIntent.JOIN:
             self_service.already_joined(session, volunteer=volunteer)
         case ReplyIntent.AMBIGUOUS:
@@ -318,7 +327,9 @@ def _unclear(session: Session, *, volunteer: Volunteer, message: Message) -> Non
     )
     if waiting:
         body = text.ask_yes_or_no_text(
-            refs=[c.incident_id for c in waiting], exercise=_exercise(session, waiting)
+            refs=[c.incident_id for c in waiting],
+            exercise=_exercise(session, waiting),
+            emergency=_emergency(session, waiting),
         )
         respond(session, volunteer, MessageKind.ask_reference, body)
     else:
@@ -393,7 +404,9 @@ def _answer(session: Session, *, volunteer: Volunteer, reply: Reply, message: Me
             message=message,
             note=f"{reply.intent.value} without a reference, with {len(refs)} call-ups open; asked which",
         )
-        body = text.ask_reference_text(refs=refs, exercise=_exercise(session, target))
+        body = text.ask_reference_text(
+            refs=refs, exercise=_exercise(session, target), emergency=_emergency(session, target)
+        )
         respond(session, volunteer, MessageKind.ask_reference, body)
         return
     if target is None:
@@ -504,7 +517,10 @@ def _checkin(session: Session, *, volunteer: Volunteer, reply: Reply, message: M
         if several:
             word = checkin.value if checkin is not Checkin.eta else "ETA"
             body = text.checkin_which_text(
-                word=word, refs=[c.incident_id for c in deployed], exercise=_exercise(session, deployed)
+                word=word,
+                refs=[c.incident_id for c in deployed],
+                exercise=_exercise(session, deployed),
+                emergency=_emergency(session, deployed),
             )
             respond(session, volunteer, MessageKind.ask_reference, body)
         else:
@@ -549,7 +565,11 @@ def _checkin(session: Session, *, volunteer: Volunteer, reply: Reply, message: M
     ):
         return  # the welfare question thanks them and signs them off in one text
     body = text.checkin_text(
-        ref=incident.id, checkin=checkin, minutes=reply.minutes, exercise=incident.exercise
+        ref=incident.id,
+        checkin=checkin,
+        minutes=reply.minutes,
+        exercise=incident.exercise,
+        emergency=incident.emergency,
     )
     _respond_on(session, volunteer, MessageKind.checkin_ack, body, callout)
 
@@ -574,7 +594,7 @@ def _ok(session: Session, *, volunteer: Volunteer, reply: Reply, message: Messag
     close_welfare_items(session, callout_ids=[c.id for c in pending], actor=actor)
     link_inbound(message, callout_id=pending[0].id, incident_id=pending[0].incident_id)
     incident = session.get_one(Incident, pending[0].incident_id)
-    body = text.welfare_ok_text(ref=incident.id, exercise=incident.exercise)
+    body = text.welfare_ok_text(ref=incident.id, exercise=incident.exercise, emergency=incident.emergency)
     _respond_on(session, volunteer, MessageKind.checkin_ack, body, pending[0])
 
 

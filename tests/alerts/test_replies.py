@@ -288,6 +288,11 @@ def test_a_pause_we_cannot_place_is_unknown_never_a_pause(body: str) -> None:
         ("status?", ReplyIntent.STATUS),
         ("LEAVE", ReplyIntent.LEAVE),
         ("JOIN", ReplyIntent.JOIN),
+        ("EMERGENCIES ONLY", ReplyIntent.EMERGENCIES_ONLY),
+        ("Emergency only", ReplyIntent.EMERGENCIES_ONLY),
+        ("emergencies-only.", ReplyIntent.EMERGENCIES_ONLY),
+        ("ALL ASKS", ReplyIntent.ALL_ASKS),
+        ("all asks!", ReplyIntent.ALL_ASKS),
     ],
 )
 def test_the_volunteers_own_commands(body: str, intent: ReplyIntent) -> None:
@@ -300,8 +305,24 @@ def test_leave_with_a_code_keeps_its_leading_zeros() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", ["back later, no", "status of call-up 14 please", "leave me out of it", "my passport expired"]
+    "body",
+    [
+        "back later, no",
+        "status of call-up 14 please",
+        "leave me out of it",
+        "my passport expired",
+        "yes, emergencies only",
+        "emergency",
+        "all asks 14",
+    ],
 )
 def test_a_command_is_only_the_whole_message(body: str) -> None:
-    commands = {ReplyIntent.BACK, ReplyIntent.STATUS, ReplyIntent.LEAVE, ReplyIntent.PASSPORT}
+    commands = {
+        ReplyIntent.BACK,
+        ReplyIntent.STATUS,
+        ReplyIntent.LEAVE,
+        ReplyIntent.PASSPORT,
+        ReplyIntent.EMERGENCIES_ONLY,
+        ReplyIntent.ALL_ASKS,
+    }
     assert parse_reply(body).intent not in commands

@@ -341,3 +341,125 @@ def test_a_milestone_thank_you_is_one_plain_segment():
         body = milestone_text(hours=hours)
         assert f"{hours} hours" in body and body.startswith("NVR: thank you")
         assert count_segments(body).segments == 1 and count_segments(body).encoding == "GSM-7"
+
+
+# An organisation's ask: the same texts, each marked as not an emergency (after EXERCISE in a drill).
+ASK_TEXTS = [
+    lambda emergency, exercise: confirmation_text(
+        ref=1, rendezvous="X", when="Y", exercise=exercise, emergency=emergency
+    ),
+    lambda emergency, exercise: not_needed_text(ref=1, exercise=exercise, emergency=emergency),
+    *(
+        lambda emergency, exercise, r=r: standdown_text(
+            ref=1, reason=r, exercise=exercise, emergency=emergency
+        )
+        for r in StandDownReason
+        if r is not StandDownReason.incident_closed
+    ),
+    lambda emergency, exercise: update_text(
+        ref=1, body="Bring gloves.", exercise=exercise, emergency=emergency
+    ),
+    lambda emergency, exercise: rendezvous_moved_text(
+        ref=1, rendezvous="Town Hall", when=None, exercise=exercise, emergency=emergency
+    ),
+    lambda emergency, exercise: ask_reference_text(refs=[1, 2], exercise=exercise, emergency=emergency),
+    lambda emergency, exercise: declined_text(ref=1, exercise=exercise, emergency=emergency),
+    lambda emergency, exercise: ask_yes_or_no_text(refs=[1], exercise=exercise, emergency=emergency),
+    *(
+        lambda emergency, exercise, c=c: checkin_text(
+            ref=1, checkin=c, minutes=5, exercise=exercise, emergency=emergency
+        )
+        for c in Checkin
+    ),
+    lambda emergency, exercise: checkin_which_text(
+        word="DONE", refs=[1, 2], exercise=exercise, emergency=emergency
+    ),
+    lambda emergency, exercise: welfare_check_text(
+        ref=1, after_done=True, exercise=exercise, emergency=emergency
+    ),
+    lambda emergency, exercise: welfare_ok_text(ref=1, exercise=exercise, emergency=emergency),
+    lambda emergency, exercise: coordinator_text(
+        ref=1, text="Go to the school instead.", exercise=exercise, emergency=emergency
+    ),
+]
+
+
+@pytest.mark.parametrize("make", ASK_TEXTS)
+def test_every_text_of_an_ask_starts_by_saying_it_is_not_an_emergency(make):
+    assert make(False, False) == "Not an emergency: " + make(True, False)
+    assert make(False, True) == "EXERCISE Not an emergency: " + make(True, False)
+    assert "emergency" not in make(True, False).lower()
+
+
+def test_a_call_up_for_an_ask_is_a_volunteering_ask_marked_as_not_an_emergency():
+    assert callup(kind="environment", emergency=False, when="Sat 14 Dec 10:00") == (
+        "Not an emergency: NVR volunteering ask: environment work, Carlisle. Need: flood rescue. "
+        "Rendezvous Civic Centre Sat 14 Dec 10:00. Reply YES 47 to go or NO 47."
+    )
+    assert callup(kind="community", emergency=False, exercise=True).startswith(
+        "EXERCISE Not an emergency: NVR volunteering ask: community support, "
+    )
+
+
+def test_a_closed_ask_says_the_ask_is_closed():
+    closed = StandDownReason.incident_closed
+    assert standdown_text(ref=5, reason=closed, exercise=False, emergency=False) == (
+        "Not an emergency: NVR 5: stand down. The ask is closed and you are no longer needed. Thank you."
+    )
+    assert standdown_text(ref=5, reason=closed, exercise=False, detail="all planted", emergency=False) == (
+        "Not an emergency: NVR 5: stand down. The ask is closed: all planted. Thank you."
+    )
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize("exercise", [False, True])
+def test_an_asks_texts_fit_two_segments_whatever_the_place_and_the_reason(place, exercise):
+    texts = [
+        callup(
+            place=place,
+            rendezvous=place,
+            when="Sat 14 Dec 10:00",
+            ref=99999999,
+            exercise=exercise,
+            emergency=False,
+        ),
+        confirmation_text(
+            ref=99999999, rendezvous=place, when="Sat 14 Dec 10:00", exercise=exercise, emergency=False
+        ),
+        rendezvous_moved_text(
+            ref=99999999, rendezvous=place, when="Sat 14 Dec 10:00", exercise=exercise, emergency=False
+        ),
+        standdown_text(
+            ref=99999999,
+            reason=StandDownReason.incident_closed,
+            detail=place,
+            exercise=exercise,
+            emergency=False,
+        ),
+        *(
+            standdown_text(ref=99999999, reason=r, exercise=exercise, emergency=False)
+            for r in StandDownReason
+        ),
+        ask_reference_text(refs=[99999998, 99999999, 99999997], exercise=exercise, emergency=False),
+        *(
+            checkin_text(ref=99999999, checkin=c, minutes=600, exercise=exercise, emergency=False)
+            for c in Checkin
+        ),
+        checkin_which_text(word="ARRIVED", refs=[99999998, 99999999], exercise=exercise, emergency=False),
+        welfare_check_text(ref=99999999, after_done=False, exercise=exercise, emergency=False),
+    ]
+    for text in texts:
+        assert within_two_segments(text), text
+        assert text.startswith("EXERCISE Not an emergency: " if exercise else "Not an emergency: ")
+
+
+def test_the_emergencies_only_answers_say_how_to_undo_them():
+    from alerts.text import all_asks_text, emergencies_only_text
+
+    assert emergencies_only_text() == (
+        "NVR: You will only be asked to help in emergencies. Text ALL ASKS to hear about other "
+        "volunteering too."
+    )
+    assert "EMERGENCIES ONLY" in all_asks_text() and "Not an emergency" in all_asks_text()
+    assert count_segments(all_asks_text()).segments == 1
+    assert "EMERGENCIES ONLY" in help_text()

@@ -476,3 +476,47 @@ def test_the_act_panel_widens_moves_recounts_and_warns_on_the_real_endpoints(
     expect(first_aid.locator(".warning.overdue")).to_contain_text("The next wave is overdue", timeout=15_000)
     watched.screenshot("console-overdue")
     assert watched.errors == []
+
+
+def test_an_organisations_ask_is_labelled_not_an_emergency_in_the_list_and_on_its_page(
+    watched: Watched, console_world: ConsoleWorld
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.volunteer.service import organisations_named
+    from tests.app.reserve import incident_body
+
+    with Session(bind=console_world.engine) as db:
+        organisations_named(db, names=["Cumbria Woodlands"])
+        db.commit()
+    headers = {"Authorization": f"Bearer {console_world.tokens['coordinator']}"}
+    base = console_world.server.url
+    starts = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    ask = httpx.post(
+        base + "/api/v1/asks",
+        json=incident_body(
+            title="Tree planting at Kingmoor",
+            kind="environment",
+            starts_at=starts,
+            organisation="Cumbria Woodlands",
+        ),
+        headers=headers,
+    )
+    assert ask.status_code == 201, ask.text
+    flood = httpx.post(base + "/api/v1/incidents", json=incident_body(), headers=headers)
+    assert flood.status_code == 201, flood.text
+    page = watched.page
+    sign_in(page, console_world.tokens["coordinator"])
+    ask_item = page.locator(f'#incident-list li[data-incident="{ask.json()["id"]}"]')
+    flood_item = page.locator(f'#incident-list li[data-incident="{flood.json()["id"]}"]')
+    expect(ask_item.locator(".badge.ask")).to_have_text("Not an emergency")
+    expect(flood_item).to_contain_text("River Eden flooding")
+    expect(flood_item.locator(".badge.ask")).to_have_count(0)
+    ask_item.get_by_role("button", name="Tree planting at Kingmoor").click()
+    expect(page.locator("#incident-head h2")).to_contain_text("Not an emergency")
+    expect(page.locator("#incident-head .meta").first).to_contain_text("asked by Cumbria Woodlands")
+    expect(page.locator("#timeline")).to_contain_text("(not an emergency)", timeout=10_000)
+    watched.screenshot("console-ask")
+    flood_item.get_by_role("button", name="River Eden flooding").click()
+    expect(page.locator("#incident-head h2")).to_have_text("River Eden flooding")
+    assert watched.errors == []

@@ -202,7 +202,10 @@
       item.dataset.incident = incident.id;
       if (incident.id === state.incidentId) item.classList.add("selected");
       const link = button(incident.title, () => selectIncident(incident.id), "link");
-      item.append(link, el("span", "meta", " " + incident.place + (incident.exercise ? " · exercise" : "")));
+      item.append(link);
+      // An organisation's ask is never to be mistaken for an emergency, here as in its texts.
+      if (incident.emergency === false) item.append(" ", el("span", "badge ask", "Not an emergency"));
+      item.append(el("span", "meta", " " + incident.place + (incident.exercise ? " · exercise" : "")));
       list.append(item);
     }
     if (!page.items.length) list.append(el("li", "note", "No open incidents."));
@@ -578,8 +581,10 @@
     const head = $("incident-head");
     const title = el("h2", null, incident.title);
     if (incident.exercise) title.append(" ", el("span", "badge", "EXERCISE"));
+    if (incident.emergency === false) title.append(" ", el("span", "badge ask", "Not an emergency"));
     if (incident.status !== "open") title.append(" ", el("span", "badge closed", "CLOSED"));
-    const meta = el("p", "meta", words(incident.kind) + " · " + incident.place + " · ref " + incident.id + " · starts " + dateTime(incident.starts_at));
+    const asked = incident.organisation ? " · asked by " + incident.organisation : "";
+    const meta = el("p", "meta", words(incident.kind) + asked + " · " + incident.place + " · ref " + incident.id + " · starts " + dateTime(incident.starts_at));
     const meet = el("p", "meta", incident.rendezvous ? "Rendezvous: " + incident.rendezvous.text : "No rendezvous set");
     head.replaceChildren(title, meta, meet);
     // A refresh must not undo what the coordinator is typing: only untouched fields follow the incident.
@@ -998,7 +1003,7 @@
   /* The timeline */
 
   const ACTIONS = {
-    "incident.declared": (d) => "Declared" + (d.exercise ? " (exercise)" : "") + (d.needs ? ": " + d.needs.map((n) => n.count + " " + skillName(n.skill)).join(", ") : ""),
+    "incident.declared": (d) => "Declared" + (d.exercise ? " (exercise)" : "") + (d.emergency === false ? " (not an emergency)" : "") + (d.needs ? ": " + d.needs.map((n) => n.count + " " + skillName(n.skill)).join(", ") : ""),
     "wave.called": (d) => "Wave " + d.wave + " for " + skillName(d.skill) + ": " + plural(d.volunteers, "person", "people") + " called",
     "callout.accepted": () => "Said YES",
     "callout.declined": () => "Said NO",

@@ -162,3 +162,24 @@ def test_a_passport_holds_one_entry_per_skill(client: TestClient, coordinator: d
     response = client.post("/api/v1/volunteers", json=body, headers=coordinator)
     assert response.status_code == 422
     assert "listed twice: first_aid" in response.json()["detail"]
+
+
+def test_emergencies_only_leaves_a_volunteer_out_of_asks_only(
+    client: TestClient, coordinator: dict[str, str], db: Session
+) -> None:
+    from app.volunteer.service import organisations_named
+
+    organisations_named(db, names=["Cumbria Woodlands"])
+    anything = add_volunteer(db, km=1)
+    emergencies_only = add_volunteer(db, km=2)
+    emergencies_only.emergencies_only = True
+    db.commit()
+    ask = client.post(
+        "/api/v1/asks",
+        json=incident_body(organisation="Cumbria Woodlands", starts_at=datetime.now(UTC).isoformat()),
+        headers=coordinator,
+    )
+    assert ask.status_code == 201, ask.text
+    assert called_ids(client, coordinator, ask.json()["id"]) == {anything.id}
+    emergency = declare(client, coordinator)
+    assert called_ids(client, coordinator, emergency) == {anything.id, emergencies_only.id}
