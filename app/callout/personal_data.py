@@ -17,6 +17,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import record
 from app.callout import service as callouts
 from app.callout.models import Callout
+from app.check import service as checks
 from app.incident.models import Incident, Need
 from app.message.models import Message, Receipt
 from app.signup.models import PhoneCode, Signup
@@ -48,6 +49,7 @@ def erase_volunteer(session: Session, *, volunteer_id: int, actor: str) -> None:
     )
     messages = _erase_messages(session, volunteer_id=volunteer_id, phones=needles.phones)
     _erase_signups(session, volunteer_id=volunteer_id, phone=volunteer.phone)
+    checks.erase_checks(session, volunteer_id=volunteer_id)
     callout_ids = _erase_callouts(session, volunteer_id=volunteer_id, needles=needles.all)
     _erase_audit(
         session, volunteer_id=volunteer_id, callout_ids=callout_ids, message_ids=messages, needles=needles

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import record
@@ -239,3 +239,14 @@ def passport_checks(session: Session, *, volunteer_id: int) -> list[PassportChec
         PassportCheck(scheme=c.scheme, level=c.level, workforce=c.workforce, state=state, renew_by=due)
         for c, due, state in rows
     ]
+
+
+def erase_checks(session: Session, *, volunteer_id: int) -> int:
+    """Delete a person's checks (numbers, dates, withdrawal reasons) when they are erased: their row is
+    kept, emptied, so nothing cascades. Returns how many went; the audit keeps ids and levels only."""
+    gone = session.execute(
+        delete(BackgroundCheck)
+        .where(BackgroundCheck.volunteer_id == volunteer_id)
+        .returning(BackgroundCheck.id)
+    )
+    return len(gone.all())

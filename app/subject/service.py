@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.activity import service as activities
 from app.callout import personal_data
+from app.check import service as checks
 from app.inbox import service as inbox
 from app.passport import service as passport
 from app.subject.schemas import SubjectExport
@@ -20,6 +21,7 @@ def export_volunteer(session: Session, *, volunteer_id: int) -> SubjectExport:
     return SubjectExport(
         **dict(core),
         inbox=inbox.items_of(session, volunteer_id=volunteer_id),
+        checks=checks.list_checks(session, volunteer_id=volunteer_id, reader=checks.Reader(None, True)),
         reviews=passport.reviews_of(session, volunteer_id=volunteer_id),
         hours=card.hours,
         deployments=card.deployments,
