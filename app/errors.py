@@ -6,6 +6,7 @@ nothing here needs a web framework.
 
 from typing import Any
 
+from alerts.safexml import DocumentError
 from geo.errors import GeometryError
 
 
@@ -67,10 +68,18 @@ class Unavailable(DomainError):
     title = "Service unavailable"
 
 
+class UnsupportedMediaType(DomainError):
+    """The body is of a Content-Type the route does not take."""
+
+    title = "Unsupported media type"
+
+
 # The HTTP status of each error, read by the edge; a subclass takes its nearest ancestor's.
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     InvalidInput: 422,
     GeometryError: 422,
+    DocumentError: 422,
+    UnsupportedMediaType: 415,
     NotFound: 404,
     Conflict: 409,
     Forbidden: 403,

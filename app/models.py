@@ -24,6 +24,7 @@ from app.volunteer.models import (
     Volunteer,
     volunteer_organisations,
 )
+from app.warning.models import IssuedWarning, WarningMessage
 from app.webhook.models import InboundPending, WebhookSignature
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "InboxItem",
     "Incident",
     "IssuedBadge",
+    "IssuedWarning",
     "Message",
     "Milestone",
     "Need",
@@ -56,6 +58,7 @@ __all__ = [
     "Skill",
     "UnavailablePeriod",
     "Volunteer",
+    "WarningMessage",
     "WebhookSignature",
     "activity_volunteers",
     "volunteer_organisations",

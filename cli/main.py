@@ -12,7 +12,20 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, Ope
 from app.db import get_engine
 from app.health import database_problem, redis_problem, safe_url
 from app.settings import get_settings
-from cli import activities, areas, db, demo, dev, incidents, keys, seed, simulator, token, volunteers
+from cli import (
+    activities,
+    areas,
+    db,
+    demo,
+    dev,
+    incidents,
+    keys,
+    seed,
+    simulator,
+    token,
+    volunteers,
+    warnings,
+)
 
 cli = typer.Typer(help="nvr: National Volunteer Reserve operator tools.", no_args_is_help=True)
 cli.add_typer(db.app, name="db")
@@ -22,6 +35,7 @@ cli.add_typer(areas.app, name="areas")
 cli.add_typer(volunteers.app, name="volunteers")
 cli.add_typer(activities.app, name="activities")
 cli.add_typer(incidents.app, name="incidents")
+cli.add_typer(warnings.app, name="warnings")
 cli.command("seed")(seed.seed)
 cli.command()(simulator.simulator)
 cli.command()(demo.demo)

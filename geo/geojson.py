@@ -33,6 +33,8 @@ AUTHALIC_RADIUS_KM = WGS84_A * math.sqrt(_QP / 2) / 1000
 # Every map answer carries each incident's outline, so one huge outline makes every answer huge.
 # 10,000 positions draw a county boundary to about 50 m.
 MAX_VERTICES = 10_000
+# Larger than the UK (243,000 km²): an area beyond it is a mistake in degrees or units.
+MAX_AREA_KM2 = 250_000
 
 
 def parse_point(obj: Any, *, field: str = "location") -> Point:
@@ -44,7 +46,7 @@ def parse_point(obj: Any, *, field: str = "location") -> Point:
 
 
 def parse_area(
-    obj: Any, *, field: str = "area", max_area_km2: float = 250_000, max_vertices: int = MAX_VERTICES
+    obj: Any, *, field: str = "area", max_area_km2: float = MAX_AREA_KM2, max_vertices: int = MAX_VERTICES
 ) -> Area:
     """Turn a GeoJSON Point, Polygon or MultiPolygon (or a Feature of one) into a valid shapely geometry.
 

@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from alerts.safexml import MAX_DOCUMENT_BYTES
 from app.api.access_log import AccessLog
 from app.api.edge import MAX_BODY_BYTES, LimitBody, RefuseNulInUrl
 from app.api.health import router as health_router
@@ -31,6 +32,7 @@ def create_app() -> FastAPI:
     from app.api.verifications import router as verification_router
     from app.api.volunteers import MAX_IMPORT_BYTES
     from app.api.volunteers import router as volunteer_router
+    from app.api.warnings import router as warning_router
     from app.api.webhooks import router as webhook_router
 
     configure_logging()
@@ -49,9 +51,10 @@ def create_app() -> FastAPI:
     app.add_middleware(RefuseNulInUrl)
     # The import's file may be 20 MB; its multipart frame gets room on top.
     import_limit = MAX_IMPORT_BYTES + 1024 * 1024
-    app.add_middleware(
-        LimitBody, max_bytes=MAX_BODY_BYTES, by_path={"/api/v1/volunteers/import": import_limit}
-    )
+    # A CAP document may carry a detailed outline (the NWS's reach 1.7 MB). Its parser's own limit answers
+    # a document over MAX_DOCUMENT_BYTES with a 422 saying so; the edge cuts off twice that unread.
+    limits = {"/api/v1/volunteers/import": import_limit, "/api/v1/warnings": 2 * MAX_DOCUMENT_BYTES}
+    app.add_middleware(LimitBody, max_bytes=MAX_BODY_BYTES, by_path=limits)
     app.add_middleware(AccessLog)  # outermost: every answer is logged, the edge's refusals too
     # Routes are tried in order: the public ones that come in floods (webhooks, sign-ups) first.
     app.include_router(webhook_router)
@@ -66,6 +69,7 @@ def create_app() -> FastAPI:
     app.include_router(report_router)
     app.include_router(inbox_router)
     app.include_router(area_router)
+    app.include_router(warning_router)
     app.include_router(map_router)
     app.include_router(console_router)
     app.include_router(passport_router)

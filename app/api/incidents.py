@@ -120,7 +120,10 @@ def release(
     return progress.callout_read(session, incident_id=incident_id, callout_id=callout_id)
 
 
-@router.post("/{incident_id}/callouts/{callout_id}/attendance")
+@router.post(
+    "/{incident_id}/callouts/{callout_id}/attendance",
+    responses={409: {"description": "The person was not confirmed, so has no attendance"}},
+)
 def attendance(
     incident_id: Id, callout_id: Id, data: AttendanceUpdate, session: SessionDep, token: CoordinatorToken
 ) -> CalloutRead:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alerts.safexml import DocumentError
 from app.errors import STATUS_BY_ERROR, DomainError
 from app.logs import describe
 from geo.errors import GeometryError
@@ -91,6 +92,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GeometryError)
     def _geometry(request: Request, exc: GeometryError) -> JSONResponse:
         return problem(422, "Invalid geometry", str(exc))
+
+    @app.exception_handler(DocumentError)
+    def _document(request: Request, exc: DocumentError) -> JSONResponse:
+        return problem(422, "Invalid document", str(exc))
 
     @app.exception_handler(RequestValidationError)
     def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,1 @@
+"""Official warnings (CAP alerts, Environment Agency flood warnings): ingested, deduplicated, located."""
