@@ -7,7 +7,7 @@ cannot contain NUL; an instant without a UTC offset is ambiguous, and Python dat
 from datetime import UTC, datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 INT4_MAX = 2**31 - 1
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -41,7 +41,18 @@ def wall_clock(value: time) -> time:
     return value
 
 
+def says_why(value: str) -> str:
+    """A reason someone will read (a volunteer told why, an auditor): not blank, without stray spaces."""
+    if not value.strip():
+        raise ValueError("must say why")
+    return value.strip()
+
+
 PlainText = Annotated[str, AfterValidator(refuse_nul)]
+# Why a decision was made (a credential rejected, a check withdrawn): said, and short enough for an SMS.
+Reason = Annotated[
+    str, Field(min_length=1, max_length=300), AfterValidator(refuse_nul), AfterValidator(says_why)
+]
 Instant = Annotated[datetime, AfterValidator(utc_instant)]
 # JSON Schema's `time` format requires an offset (RFC 3339), which a wall-clock time does not have.
 LocalTime = Annotated[

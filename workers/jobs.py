@@ -33,10 +33,9 @@ RATE_WAIT_S = 60.0
 SEND_THREADS = 8
 
 
-def rate_limiter(slot: Slot) -> RateLimiter:
-    """One sender's send-rate limit (or the pool's), shared by every worker, kept in Redis; its burst
-    is one second's worth."""
-    rate = sender_pool(get_settings()).slot_rate
+def rate_limiter(slot: Slot, rate: float) -> RateLimiter:
+    """One sender's send-rate limit (or the pool's), `rate` segments a second shared by every worker,
+    kept in Redis; its burst is one second's worth."""
     return RateLimiter(
         get_redis(), key=f"{RATE_KEY}:{slot.key}", rate_per_second=rate, burst=max(1, int(rate))
     )
@@ -64,9 +63,10 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
 def send_one(outgoing: delivery.Outgoing) -> str:
     """Hand one claimed message to the provider and record what it said."""
     settings = get_settings()
-    slot = sender_pool(settings).slot_for(outgoing.to)
+    pool = sender_pool(settings)
+    slot = pool.slot_for(outgoing.to)
     segments = count_segments(outgoing.body).segments  # the provider's rate counts segments
-    if not rate_limiter(slot).acquire(timeout_s=RATE_WAIT_S, cost=segments):
+    if not rate_limiter(slot, pool.slot_rate).acquire(timeout_s=RATE_WAIT_S, cost=segments):
         record_failure(outgoing, TransientSendError("send-rate limit wait timed out"))
         return "rate-limited"
     with unit_of_work() as session:

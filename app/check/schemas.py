@@ -6,7 +6,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.check.models import WORKFORCE_LEVELS, CheckLevel, CheckScheme, CheckState, Workforce
-from app.fields import PlainText
+from app.fields import PlainText, Reason
 from app.volunteer.schemas import OrganisationName
 from app.volunteer.service import today_uk
 
@@ -113,15 +113,7 @@ class CheckWithdraw(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: PlainText = Field(min_length=1, max_length=300)
-
-    @field_validator("reason")
-    @classmethod
-    def not_blank(cls, value: str) -> str:
-        """A withdrawal must say why."""
-        if not value.strip():
-            raise ValueError("must say why")
-        return value.strip()
+    reason: Reason
 
 
 class CheckRead(BaseModel):

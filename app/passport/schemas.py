@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.fields import PlainText
+from app.fields import PlainText, Reason
 from app.volunteer.models import CredentialStatus
 from app.volunteer.schemas import Validity
 from app.volunteer.service import today_uk
@@ -75,15 +75,7 @@ class RejectionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: PlainText = Field(min_length=1, max_length=300)
-
-    @field_validator("reason")
-    @classmethod
-    def not_blank(cls, value: str) -> str:
-        """A rejection must say why."""
-        if not value.strip():
-            raise ValueError("must say why")
-        return value.strip()
+    reason: Reason
 
 
 class ExportReview(BaseModel):
