@@ -5,6 +5,7 @@ its row is gone: the database decides what still needs doing.
 """
 
 import random
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,6 +32,7 @@ _rng = random.Random()
 RATE_KEY = "nvr:sms-rate"
 RATE_WAIT_S = 60.0
 SEND_THREADS = 8
+LEASE_SAFE_SHARE = 0.8  # of a lease confirmed just now, the part surely still ours on any clock
 
 
 def rate_limiter(slot: Slot, rate: float) -> RateLimiter:
@@ -42,12 +44,12 @@ def rate_limiter(slot: Slot, rate: float) -> RateLimiter:
 
 
 def send_messages(message_ids: list[int]) -> dict[str, int]:
-    """Send a batch of queued SMS, several at once, each at most at the global rate.
+    """Send a batch of queued SMS, several at once, each at most at its sender's rate.
 
     Claimed messages are leased to this process (its heartbeat renews them); each lease is confirmed
-    just before its provider call and the answer is recorded in its own short transaction, so a worker
-    killed mid-batch can leave at most SEND_THREADS messages sent but unrecorded. Messages this job does
-    not claim (gone, not due, locked) are left to the reconciler.
+    before its provider call (within most of a lease of it) and the answer is recorded in its own short
+    transaction, so a worker killed mid-batch can leave at most SEND_THREADS messages sent but
+    unrecorded. Messages this job does not claim (gone, not due, locked) are left to the reconciler.
     """
     crash_point("after_dequeue")
     with unit_of_work() as session:
@@ -66,14 +68,18 @@ def send_one(outgoing: delivery.Outgoing) -> str:
     pool = sender_pool(settings)
     slot = pool.slot_for(outgoing.to)
     segments = count_segments(outgoing.body).segments  # the provider's rate counts segments
+    confirmed = time.monotonic()
+    if not confirm_lease(outgoing):
+        return "skipped"
+    # The slot is taken last, just before the provider call, so the provider sees our pace: a database
+    # round trip between the two would let grants spread over a second arrive within less.
     if not rate_limiter(slot, pool.slot_rate).acquire(timeout_s=RATE_WAIT_S, cost=segments):
         record_failure(outgoing, TransientSendError("send-rate limit wait timed out"))
         return "rate-limited"
-    with unit_of_work() as session:
-        if not delivery.start(
-            session, message_id=outgoing.message_id, holder=lease.holder(), lease_s=lease.lease_s()
-        ):
-            return "skipped"
+    # The confirmed lease runs a full lease from then (the heartbeat extends it); only after a wait
+    # near that long could the reconciler have taken it back, so only then is it confirmed again.
+    if time.monotonic() - confirmed > lease.lease_s() * LEASE_SAFE_SHARE and not confirm_lease(outgoing):
+        return "skipped"
     crash_soon("mid_send")
     try:
         result = get_sender().send(
@@ -92,6 +98,14 @@ def send_one(outgoing: delivery.Outgoing) -> str:
     with unit_of_work() as session:
         dispatch.record_sent(session, message_id=outgoing.message_id, result=result)
     return "sent"
+
+
+def confirm_lease(outgoing: delivery.Outgoing) -> bool:
+    """Confirm and renew this process's lease of a message; False when the reconciler took it back."""
+    with unit_of_work() as session:
+        return delivery.start(
+            session, message_id=outgoing.message_id, holder=lease.holder(), lease_s=lease.lease_s()
+        )
 
 
 def record_failure(outgoing: delivery.Outgoing, error: SendError) -> float | None:

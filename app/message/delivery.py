@@ -64,7 +64,8 @@ def cancel(message: Message, *, reason: str) -> None:
 
 
 def start(session: Session, *, message_id: int, holder: str, lease_s: float) -> bool:
-    """Confirm, just before the provider call, that `holder` still holds this lease, and renew it.
+    """Confirm, before the provider call (and again after a long wait for the send rate), that `holder`
+    still holds this lease, and renew it.
 
     False when the lease ran out and the reconciler took the message back: then the job it queued
     sends it, not us.
